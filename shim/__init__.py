@@ -1,0 +1,52 @@
+"""score-shim: a drop-in debugging shim for Azure ML entry scripts.
+
+Public API::
+
+    from shim import wrap_init, wrap_run
+
+    init = wrap_init(init)
+    run = wrap_run(run)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from . import _wrap
+from ._config import ConfigError, Settings
+from ._logging import JSONFormatter, configure_logging, get_logger
+from ._setup import ensure_started
+from ._version import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def wrap_init(init: F) -> F:
+    """Wrap your own ``init()``: structured start-up events and a logged failure (re-raised unchanged).
+
+    Starts the shim's logging on first use, as the drop-in entry does.
+    """
+    ensure_started()
+    return _wrap.wrap_init(init)
+
+
+def wrap_run(run: F) -> F:
+    """Wrap your own ``run()``: one ``shim.run.ok`` / ``shim.run.failed`` line per request, with its id.
+
+    The server sees your ``run``'s own signature and decorators (``@input_schema``, ``@rawhttp``).
+    """
+    ensure_started()
+    return _wrap.wrap_run(run)
+
+
+__all__ = [
+    "ConfigError",
+    "JSONFormatter",
+    "Settings",
+    "__version__",
+    "configure_logging",
+    "get_logger",
+    "wrap_init",
+    "wrap_run",
+]

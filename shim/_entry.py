@@ -1,0 +1,56 @@
+"""The drop-in entry: load the user's script named by ``SCORE_SHIM_ENTRY_SCRIPT`` and wrap it.
+
+Called when the server imports ``score_wrappers/entry.py``. The user's script is imported right away, not
+inside ``init()``: the server inspects ``run`` (its signature, ``@input_schema``, ``@rawhttp``) before it
+calls ``init()``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any
+
+from . import _events
+from ._loader import ScriptLoadError, entry_points, import_script, resolve_entry_script
+from ._setup import ensure_started
+from ._wrap import wrap_init, wrap_run
+
+_lock = threading.Lock()
+_loaded: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+
+
+def load_entry() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The wrapped ``(init, run)`` of the user's script; imported once per process.
+
+    A problem the shim can explain is logged as ``shim.init.failed`` and raised as `ScriptLoadError`; an
+    exception raised by the user's script while it is imported is logged and re-raised unchanged. Either
+    way the server stops with exit code 3, as it would for a broken script.
+    """
+    global _loaded
+    with _lock:
+        if _loaded is not None:
+            return _loaded
+        try:
+            settings = ensure_started()
+        except Exception as error:
+            raise ScriptLoadError(str(error)) from None
+        started = perf_counter()
+        try:
+            path = resolve_entry_script(settings.entry_script)
+        except ScriptLoadError as error:
+            _events.init_failed(error, started, phase="load", entry_script=settings.entry_script,
+                                diagnosis=str(error))
+            raise
+        try:
+            module = import_script(path)
+            init, run = entry_points(module)
+        except ScriptLoadError as error:
+            _events.init_failed(error, started, phase="load", entry_script=str(path), diagnosis=str(error))
+            raise
+        except BaseException as error:
+            _events.init_failed(error, started, phase="import", entry_script=str(path))
+            raise
+        _loaded = (wrap_init(init), wrap_run(run))
+        return _loaded

@@ -1,0 +1,98 @@
+"""The shim's events about ``init()`` and ``run()``: what is logged, never how it is wrapped.
+
+Every function here is called from the hot path of someone else's code, so each one swallows its own
+failures (counted in `failures`) the way sentry-python's integrations do: instrumentation that breaks
+must not break the script it instruments.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any, TypeVar
+
+from . import _request
+from ._logging import get_logger
+from ._version import __version__
+
+log = get_logger("shim")
+
+#: How many times the shim's own logging failed; exposed for tests and `score-shim check`.
+failures = 0
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _never_raises(fn: F) -> F:
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        global failures
+        try:
+            fn(*args, **kwargs)
+        except Exception:
+            failures += 1
+
+    return guarded  # type: ignore[return-value]
+
+
+def _ms_since(started: float) -> float:
+    return round((perf_counter() - started) * 1000, 3)
+
+
+def _server_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("azureml-inference-server-http")
+    except Exception:
+        return None
+
+
+@_never_raises
+def init_start(entry_script: str | None) -> None:
+    log.info(
+        "shim.init.start",
+        entry_script=entry_script,
+        azureml_model_dir=os.environ.get("AZUREML_MODEL_DIR"),
+        aml_app_root=os.environ.get("AML_APP_ROOT"),
+        python=sys.version.split()[0],
+        shim_version=__version__,
+        server_version=_server_version(),
+    )
+
+
+@_never_raises
+def init_ok(started: float) -> None:
+    log.info("shim.init.ok", duration_ms=_ms_since(started))
+
+
+@_never_raises
+def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init",
+                **details: Any) -> None:
+    fields: dict[str, Any] = {"phase": phase, "error": error, **details}
+    if started is not None:
+        fields["duration_ms"] = _ms_since(started)
+    log.error("shim.init.failed", **fields)
+
+
+@_never_raises
+def run_ok(started: float) -> None:
+    log.info("shim.run.ok", duration_ms=_ms_since(started), input_bytes=_request.input_bytes())
+
+
+@_never_raises
+def run_failed(error: BaseException, started: float) -> None:
+    fields: dict[str, Any] = {}
+    if isinstance(error, TimeoutError):
+        # The server's SCORING_TIMEOUT_MS alarm: it re-raises `from None`, so this traceback is the only
+        # record of where run() was when time ran out.
+        fields["diagnosis"] = (
+            "run() was interrupted by the server's scoring timeout "
+            f"(SCORING_TIMEOUT_MS={os.environ.get('SCORING_TIMEOUT_MS', '3600000')}); "
+            "the traceback shows the line it was on."
+        )
+    log.error("shim.run.failed", duration_ms=_ms_since(started), input_bytes=_request.input_bytes(),
+              error=error, **fields)

@@ -1,0 +1,252 @@
+"""One structured log stream: the shim's events and every stdlib record, rendered alike.
+
+The shim does not use structlog's global configuration (`structlog.configure`): a user's score.py may
+configure structlog for itself, and the two must not fight. It builds its own bound logger on the same
+processors instead (https://www.structlog.org/en/stable/configuration.html#where-to-configure).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+import structlog
+
+from . import _processors as p
+from ._config import Settings
+from ._output import LineWriter
+
+Processor = Callable[[Any, str, p.EventDict], Any]
+
+#: Processors that enrich an event; the renderer comes last and is chosen by the format.
+ENRICH: tuple[Processor, ...] = (
+    p.add_timestamp,
+    p.add_level,
+    p.add_process,
+    p.add_request_context,
+    p.render_error,
+)
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+           "error": logging.ERROR, "critical": logging.CRITICAL}
+
+
+def _console_renderer(colors: bool) -> Processor:
+    renderer = structlog.dev.ConsoleRenderer(colors=colors)
+
+    def render(logger: Any, name: str, event_dict: p.EventDict) -> Any:
+        return renderer(logger, name, p.as_console_exception(logger, name, event_dict))
+
+    return render
+
+
+class _Pipeline:
+    """The processors, renderer and writer in force; rebuilt by `configure_logging`."""
+
+    def __init__(self, writer: LineWriter, renderer: Processor, level: int) -> None:
+        self.writer = writer
+        self.renderer = renderer
+        self.level = level
+        self.processors: list[Processor] = [*ENRICH, renderer]
+        bound_logger_class: Any = structlog.make_filtering_bound_logger(level)
+        self.root = bound_logger_class(writer, self.processors, {})
+        self.bound: dict[str, Any] = {}
+
+
+def _default_pipeline() -> _Pipeline:
+    return _Pipeline(LineWriter(), p.render_json, logging.INFO)
+
+
+_pipeline = _default_pipeline()
+
+
+def configure_logging(
+    settings: Settings | None = None,
+    *,
+    stream: TextIO | None = None,
+) -> None:
+    """Choose the format and level from the settings, and where lines go (default: the real stdout).
+
+    ``auto`` renders for people when stdout is a terminal and JSON everywhere else, which is every
+    container.
+    """
+    global _pipeline
+    settings = settings or Settings()
+    writer = LineWriter(stream)
+    target = writer.stream
+    fmt = settings.log_format
+    if fmt == "auto":
+        try:
+            fmt = "console" if target is not None and target.isatty() else "json"
+        except Exception:
+            fmt = "json"
+    renderer = _console_renderer(colors=True) if fmt == "console" else p.render_json
+    _pipeline = _Pipeline(writer, renderer, _LEVELS[settings.log_level])
+
+
+def output_stream() -> TextIO | None:
+    return _pipeline.writer.stream
+
+
+class _LoggerProxy:
+    """A logger that always speaks through the pipeline in force, however late it was configured."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        pipeline = _pipeline
+        bound = pipeline.bound.get(self._name)
+        if bound is None:
+            bound = pipeline.bound[self._name] = pipeline.root.bind(logger=self._name)
+        return getattr(bound, method)
+
+
+def get_logger(name: str = "shim") -> Any:
+    """A structlog logger writing into the shim's stream; ``name`` becomes the ``logger`` field."""
+    return _LoggerProxy(name)
+
+
+# -- stdlib records ----------------------------------------------------------------------------------
+
+_RECORD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+
+
+def _access_fields(args: Any) -> dict[str, Any] | None:
+    # gunicorn passes its access-log atoms as the record's args. Only these few are picked: the atoms
+    # also hold every request header (Authorization included) and the WSGI environ.
+    try:
+        status = args["s"]
+        return {
+            "method": args["m"],
+            "path": args["U"],
+            "status": int(status) if str(status).isdigit() else status,
+            "duration_ms": round(int(args["D"]) / 1000, 3),
+        }
+    except Exception:
+        return None
+
+
+def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
+    """A stdlib record as an event: its message, logger and level, its extras, and its exception."""
+    try:
+        message = record.getMessage()
+    except Exception:
+        message = f"{record.msg!r} {record.args!r}"
+    event_dict: p.EventDict = {
+        "timestamp": p.iso_timestamp(record.created),
+        "level": record.levelname.lower(),
+        "event": message,
+        "logger": record.name,
+    }
+    for key, value in record.__dict__.items():
+        if key not in _RECORD_ATTRS and not key.startswith("_"):
+            event_dict.setdefault(key, value)
+    if record.name == "gunicorn.access" and isinstance(record.args, dict):
+        http = _access_fields(record.args)
+        if http:
+            event_dict["http"] = http
+        # Written after the request's context is gone; the id is still in the response headers.
+        request_id = record.args.get("{x-request-id}o")
+        if isinstance(request_id, str) and request_id != "-":
+            event_dict["request_id"] = request_id
+    if record.exc_info and record.exc_info[1] is not None:
+        event_dict["error"] = record.exc_info[1]
+    if record.stack_info:
+        event_dict["stack"] = record.stack_info
+    return event_dict
+
+
+def render_record(record: logging.LogRecord, processors: Iterable[Processor]) -> str:
+    event_dict: Any = record_to_event_dict(record)
+    for processor in processors:
+        event_dict = processor(None, event_dict["level"], event_dict)
+    return str(event_dict)
+
+
+class JSONFormatter(logging.Formatter):
+    """A stdlib formatter that renders records as the shim's JSON lines.
+
+    For the server's own extension point: a ``logging.json`` beside score.py (or in ``AML_APP_ROOT``)
+    that names this class gives JSON server logs without the wrapper.
+    """
+
+    _processors: tuple[Processor, ...] = (*ENRICH, p.render_json)
+
+    def format(self, record: logging.LogRecord) -> str:
+        try:
+            return render_record(record, self._processors)
+        except Exception:
+            return p.render_json(None, "error", {"level": "error", "event": "shim.log.unformattable",
+                                                 "logger": record.name})
+
+
+class ShimHandler(logging.Handler):
+    """Sends stdlib records into the shim's stream, with the shim's format and writer."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        pipeline = _pipeline
+        try:
+            line = render_record(record, pipeline.processors)
+        except Exception:
+            line = p.render_json(None, "error", {"level": "error", "event": "shim.log.unformattable",
+                                                 "logger": record.name})
+        pipeline.writer.write_line(line)
+
+
+_CONSOLE_STREAM_NAMES = ("<stdout>", "<stderr>")
+
+#: Loggers that the server configures with handlers of their own (azureml-inference-server-http's
+#: logging.json, and gunicorn's `--access-logfile -`).
+SERVER_LOGGERS = ("azmlinfsrv", "gunicorn.access", "gunicorn.error")
+
+#: Libraries whose INFO lines would flood the stream (azure-core logs every HTTP request and its
+#: headers at INFO); held at WARNING unless the user set their level.
+NOISY_LOGGERS = ("azure", "urllib3", "msal", "opentelemetry")
+
+
+def _writes_to_console(handler: logging.Handler) -> bool:
+    if type(handler) is not logging.StreamHandler:  # FileHandler and friends are the user's choice
+        return False
+    stream = getattr(handler, "stream", None)
+    return stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__) or (
+        getattr(stream, "name", None) in _CONSOLE_STREAM_NAMES
+    )
+
+
+def _shim_handler(logger: logging.Logger) -> ShimHandler | None:
+    return next((h for h in logger.handlers if isinstance(h, ShimHandler)), None)
+
+
+def install_stdlib_bridge(level: str = "info") -> None:
+    """Route the server's, gunicorn's and the user's stdlib logging into the shim's stream.
+
+    The bare server leaves the root logger at WARNING with no handler, so a user's ``logging.info`` is
+    dropped; the shim gives the root logger its handler and the configured level. The server's own
+    loggers get the handler directly and stop propagating (as the server and gunicorn configure them),
+    so no line is written twice. Their console handlers are replaced; other handlers (App Insights,
+    files) are kept. Idempotent.
+    """
+    root = logging.getLogger()
+    handler = _shim_handler(root) or ShimHandler()
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        for console in [h for h in logger.handlers if _writes_to_console(h)]:
+            logger.removeHandler(console)
+        if _shim_handler(logger) is None:
+            logger.addHandler(handler)
+        logger.propagate = False
+    for console in [h for h in root.handlers if _writes_to_console(h)]:
+        root.removeHandler(console)
+    if _shim_handler(root) is None:
+        root.addHandler(handler)
+    root.setLevel(_LEVELS[level])
+    for name in NOISY_LOGGERS:
+        noisy = logging.getLogger(name)
+        if noisy.level == logging.NOTSET:
+            noisy.setLevel(logging.WARNING)

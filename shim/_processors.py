@@ -1,0 +1,207 @@
+"""structlog processors: plain functions, one job each.
+
+They run for the shim's own events and, through `shim.JSONFormatter`, for every stdlib log record (the
+server's, gunicorn's, the user's), so that one stream carries one schema. None of them may raise: a log
+line must never break scoring, so each guards what it reads from the outside world.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import sysconfig
+import traceback
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any
+
+from . import _request
+
+EventDict = dict[str, Any]
+
+#: Keys that lead every JSON line, in this order; the rest follow as they were bound.
+HEAD_KEYS = ("timestamp", "level", "event", "logger")
+
+_LEVEL_OF_METHOD = {"exception": "error", "warn": "warning", "msg": "info", "fatal": "critical"}
+
+#: How much of a traceback a single line may carry; the head and the tail are kept, where the user's
+#: frame and the exception are.
+MAX_TRACEBACK_CHARS = 16_000
+
+
+def iso_timestamp(seconds: float) -> str:
+    """ISO 8601 in UTC with microseconds and a ``Z``, the form Log Analytics parses."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def add_timestamp(_: object, __: str, event_dict: EventDict) -> EventDict:
+    if "timestamp" not in event_dict:
+        event_dict["timestamp"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return event_dict
+
+
+def add_level(_: object, method_name: str, event_dict: EventDict) -> EventDict:
+    if "level" not in event_dict:
+        event_dict["level"] = _LEVEL_OF_METHOD.get(method_name, method_name)
+    return event_dict
+
+
+_host: tuple[int, str] | None = None
+
+
+def _host_name() -> str:
+    # Cached per process: a fork (gunicorn workers) keeps the host but changes the pid.
+    global _host
+    pid = os.getpid()
+    if _host is None or _host[0] != pid:
+        try:
+            name = socket.gethostname()
+        except OSError:
+            name = os.environ.get("HOSTNAME", "unknown")
+        _host = (pid, name)
+    return _host[1]
+
+
+def add_process(_: object, __: str, event_dict: EventDict) -> EventDict:
+    """The replica's identity, so that lines from many replicas can be merged and told apart."""
+    event_dict["pid"] = os.getpid()
+    event_dict["host"] = _host_name()
+    return event_dict
+
+
+def add_request_context(_: object, __: str, event_dict: EventDict) -> EventDict:
+    """The ids the gateway or client set for the current request, read from the server's ``flask.g``.
+
+    The server stores them per request (``x-request-id``, else a fresh uuid4), so nothing can leak from one
+    request into the next, and the server's own lines get them too.
+    """
+    context = _request.current_ids()
+    if context:
+        for key, value in context.items():
+            event_dict.setdefault(key, value)
+    return event_dict
+
+
+def _type_name(exc: BaseException) -> str:
+    cls = type(exc)
+    module = getattr(cls, "__module__", "")
+    if module in ("builtins", "__main__", ""):
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return f"<{type(exc).__name__}: str() raised>"
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
+
+
+def _library_roots() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    roots = {paths.get(key, "") for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    roots.add(os.path.dirname(os.path.abspath(__file__)))  # the shim's own frames
+    return tuple(sorted(root for root in roots if root))
+
+
+_LIBRARY_ROOTS = _library_roots()
+
+
+def is_user_file(filename: str) -> bool:
+    """Whether a frame's file is the user's code rather than Python's, a library's or the shim's."""
+    return not filename.startswith(_LIBRARY_ROOTS) and not filename.startswith("<frozen ")
+
+
+def user_frames(tb: TracebackType | None) -> list[dict[str, Any]]:
+    """The traceback's frames that belong to the user's code, outermost first."""
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if is_user_file(code.co_filename):
+            frames.append({"file": code.co_filename, "line": tb.tb_lineno, "function": code.co_name})
+        tb = tb.tb_next
+    return frames
+
+
+def _where(tb: TracebackType | None) -> dict[str, Any] | None:
+    # The innermost frame of the user's own code, where a reader starts; else the innermost frame.
+    mine = user_frames(tb)
+    if mine:
+        return mine[-1]
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None:
+        return None
+    code = last.tb_frame.f_code
+    return {"file": code.co_filename, "line": last.tb_lineno, "function": code.co_name}
+
+
+def describe_exception(exc: BaseException) -> dict[str, Any]:
+    """An exception as data: what a reader or ``score-shim logs`` groups failures by."""
+    described: dict[str, Any] = {"type": _type_name(exc), "message": _safe_str(exc)}
+    where = _where(exc.__traceback__)
+    if where is not None:
+        described["where"] = where
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:
+        text = "<traceback could not be formatted>"
+    described["traceback"] = _clip(text, MAX_TRACEBACK_CHARS)
+    return described
+
+
+def render_error(_: object, __: str, event_dict: EventDict) -> EventDict:
+    """Turn an exception under ``error`` (or ``exc_info``) into ``{type, message, where, traceback}``."""
+    error = event_dict.get("error")
+    if isinstance(error, BaseException):
+        event_dict["error"] = describe_exception(error)
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info:
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1]
+        if isinstance(exc, BaseException) and "error" not in event_dict:
+            event_dict["error"] = describe_exception(exc)
+    return event_dict
+
+
+def _json_default(value: object) -> str:
+    # Values json cannot encode are logged by repr, never dropped and never an error.
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def render_json(_: object, __: str, event_dict: EventDict) -> str:
+    """One JSON object, on one line, with the head keys first."""
+    ordered = {key: event_dict.pop(key) for key in HEAD_KEYS if key in event_dict}
+    ordered.update(event_dict)
+    try:
+        return json.dumps(ordered, default=_json_default)
+    except Exception:
+        # Circular structures, keys json rejects: keep the line, lose only what could not be encoded.
+        fallback = {key: value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+                    for key, value in ordered.items()}
+        return json.dumps({str(k): v for k, v in fallback.items()}, default=_json_default)
+
+
+def as_console_exception(_: object, __: str, event_dict: EventDict) -> EventDict:
+    """For the console renderer: show a failure's traceback as text under the line."""
+    error = event_dict.get("error")
+    if isinstance(error, dict) and "traceback" in error:
+        error = dict(error)
+        event_dict["exception"] = error.pop("traceback")
+        error.pop("where", None)
+        event_dict["error"] = f"{error.get('type')}: {error.get('message')}"
+    return event_dict

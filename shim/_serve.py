@@ -1,0 +1,216 @@
+"""``score-shim serve``: the real server, set up as ``azmlinfsrv`` sets it up, but on loopback.
+
+``azmlinfsrv`` always binds 0.0.0.0. The shim runs the server's own start-up code
+(``amlserver_linux.run``, which builds the gunicorn command) in a child process with the same
+environment ``azmlinfsrv`` would set, but the address 127.0.0.1, as Azure ML images run the app behind
+their proxy. The child gets its own session so that a Ctrl-C reaches only this process, which then
+stops the server gracefully (SIGTERM) and waits for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from ._loader import ENV_ENTRY_SCRIPT
+
+LOOPBACK = "127.0.0.1"
+SERVER_PACKAGE = "azureml_inference_server_http"
+SERVER_DISTRIBUTION = "azureml-inference-server-http"
+
+#: How long `serve` waits for the health probe before saying so (the server keeps starting).
+HEALTH_WAIT_SECONDS = 120.0
+#: How long a stopping server may take to finish in-flight requests before it is killed.
+STOP_GRACE_SECONDS = 35.0
+
+
+class ServeError(Exception):
+    """Something the user can fix before the server can start; the message says what."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    script: Path
+    model_dir: Path | None = None
+    port: int = 5001
+    workers: int = 1
+    shim: bool = True
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def wrapper_entry_script() -> Path:
+    """The drop-in entry file that the server loads in place of the user's script."""
+    import score_wrappers
+
+    return Path(score_wrappers.__file__).resolve().parent / "entry.py"
+
+
+def _server_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(SERVER_DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def server_environment(options: ServeOptions, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment ``azmlinfsrv --entry_script ... --model_dir ...`` would give the server.
+
+    ``AZUREML_MODEL_DIR`` is made absolute (as on Azure), unlike ``azmlinfsrv``, so that a script that
+    changes directory still finds its model.
+    """
+    env = dict(os.environ if base is None else base)
+    env.update(options.env)
+    env.setdefault("AML_APP_ROOT", os.getcwd())
+    script = options.script.resolve()
+    if options.shim:
+        env["AZUREML_ENTRY_SCRIPT"] = str(wrapper_entry_script())
+        env[ENV_ENTRY_SCRIPT] = str(script)
+    else:
+        env["AZUREML_ENTRY_SCRIPT"] = str(script)
+        env.pop(ENV_ENTRY_SCRIPT, None)
+    if options.model_dir is not None:
+        env["AZUREML_MODEL_DIR"] = str(options.model_dir.resolve())
+    env["WORKER_COUNT"] = str(options.workers)
+    env["SERVER_PORT"] = str(options.port)
+    env["HEALTH_PORT"] = str(options.port)
+    if env.get("SERVER_VERSION_LOG_RESPONSE_ENABLED", "true").lower() == "true":
+        env.setdefault("HTTP_X_MS_SERVER_VERSION", f"azmlinfsrv/{_server_version()}")
+    # azmlinfsrv turns App Insights off unless it is enabled with a key; a local run never sends to Azure.
+    if env.get("AML_APP_INSIGHTS_ENABLED") != "true" or not env.get("AML_APP_INSIGHTS_KEY"):
+        env["AML_APP_INSIGHTS_ENABLED"] = "false"
+    return env
+
+
+def server_command() -> list[str]:
+    return [sys.executable, "-m", "shim._server_main"]
+
+
+def check_can_serve(options: ServeOptions) -> None:
+    """Fail early, with a fix, on what would otherwise be a traceback from the child."""
+    import importlib.util
+
+    if importlib.util.find_spec(SERVER_PACKAGE) is None:
+        raise ServeError(
+            f"the Azure ML inference server is not installed in this Python ({sys.executable}): "
+            "pip install 'score-shim[server]' (or azureml-inference-server-http)."
+        )
+    if not options.script.is_file():
+        raise ServeError(f"{options.script}: no such file. Give the path of your score.py.")
+    if options.model_dir is not None and not options.model_dir.exists():
+        raise ServeError(f"--model-dir {options.model_dir}: no such directory.")
+    if options.workers < 1:
+        raise ServeError(f"--workers {options.workers}: use 1 or more.")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds: SO_REUSEADDR, so that connections in TIME_WAIT do not count as "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((LOOPBACK, options.port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise ServeError(
+                    f"port {options.port} on {LOOPBACK} is already in use: stop what holds it or pass "
+                    "--port with a free port."
+                ) from None
+            raise ServeError(f"cannot use port {options.port} on {LOOPBACK}: {error.strerror}.") from None
+
+
+def start(options: ServeOptions, **popen_kwargs: object) -> subprocess.Popen[bytes]:
+    """Start the server in a child process of its own session; the caller owns its lifetime."""
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        server_command(),
+        env=server_environment(options),
+        start_new_session=True,
+        **popen_kwargs,
+    )
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], port: int, timeout: float) -> bool:
+    """Poll ``GET /`` until it answers 200, the process exits, or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    url = f"http://{LOOPBACK}:{port}/"
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS) -> int:
+    """SIGTERM (gunicorn's graceful shutdown), then SIGKILL to the whole group after ``grace`` seconds."""
+    if process.poll() is None:
+        try:
+            process.send_signal(signal.SIGTERM)
+            return process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+    return process.wait()
+
+
+def _say(message: str) -> None:
+    # stderr: stdout carries the server's JSON lines and stays machine-readable.
+    print(f"score-shim: {message}", file=sys.stderr, flush=True)
+
+
+def serve(options: ServeOptions) -> int:
+    """Run the server in the foreground until it exits or this process is asked to stop."""
+    check_can_serve(options)
+    process = start(options)
+    stop_requested_at: float | None = None
+
+    def forward(signum: int, _: FrameType | None) -> None:
+        nonlocal stop_requested_at
+        if stop_requested_at is None:
+            stop_requested_at = time.monotonic()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        mode = "with the shim" if options.shim else "WITHOUT the shim (bare server)"
+        if wait_until_healthy(process, options.port, HEALTH_WAIT_SECONDS):
+            _say(f"serving {options.script} {mode}")
+            _say(f"score:  POST http://{LOOPBACK}:{options.port}/score")
+            _say(f"health: GET  http://{LOOPBACK}:{options.port}/   (Ctrl-C to stop)")
+        elif process.poll() is None:
+            _say(f"the server has not answered on port {options.port} after {HEALTH_WAIT_SECONDS:.0f} s; "
+                 "still waiting (is init() slow?)")
+        while True:
+            try:
+                code = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                waited = time.monotonic() - (stop_requested_at or time.monotonic())
+                if stop_requested_at is not None and waited > STOP_GRACE_SECONDS:
+                    code = stop(process, grace=0)
+                    break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stop_requested_at is not None:
+        _say("stopped")
+        return 0 if code in (0, -signal.SIGTERM) else code
+    if code == 3:
+        _say("the server stopped with exit code 3: the entry script failed to load or init() raised; "
+             "see the shim.init.failed line above")
+    elif code != 0:
+        _say(f"the server stopped with exit code {code}")
+    return code

@@ -1,0 +1,36 @@
+"""The child process of ``score-shim serve``: azmlinfsrv's own start-up, bound to 127.0.0.1.
+
+Mirrors ``azureml_inference_server_http.amlserver.run`` after its argument parsing (which
+`shim._serve.server_environment` replaces): load the server's default logging config, put
+``AML_APP_ROOT`` on ``sys.path``, and let ``amlserver_linux.run`` build and run the gunicorn command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+
+def main() -> None:
+    from azureml_inference_server_http import amlserver_linux
+    from azureml_inference_server_http.constants import PACKAGE_ROOT
+    from azureml_inference_server_http.log_config import load_logging_config
+
+    shim = bool(os.environ.get("SCORE_SHIM_ENTRY_SCRIPT"))
+    load_logging_config(PACKAGE_ROOT, silent=shim)
+    if shim:
+        # The master's own lines (worker boots, exits, WORKER TIMEOUT) in the same JSON stream as the
+        # workers'. A bad SCORE_SHIM_* value is reported by the workers, where the server expects it.
+        from shim._config import ConfigError
+        from shim._setup import ensure_started
+
+        with contextlib.suppress(ConfigError):
+            ensure_started()
+    sys.path.append(os.environ["AML_APP_ROOT"])
+    sys.argv = ["azmlinfsrv"]
+    amlserver_linux.run("127.0.0.1", int(os.environ["SERVER_PORT"]), int(os.environ["WORKER_COUNT"]))
+
+
+if __name__ == "__main__":
+    main()

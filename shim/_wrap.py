@@ -1,0 +1,74 @@
+"""Transparent wrappers for a user's ``init()`` and ``run()``.
+
+The server must not be able to tell a wrapped function from the original, and it looks closely
+(azureml-inference-server-http 1.5.1, ``user_script._analyze_run``):
+
+- ``inspect.signature(run)`` decides how ``run`` is called; `functools.wraps` sets ``__wrapped__``, which
+  ``inspect.signature`` follows, so the server sees the user's own parameters.
+- ``inference_schema.schema_util.is_schema_decorated`` walks ``__closure__`` recursively and trusts the
+  LAST cell. The wrapper's closure therefore holds exactly one cell, the wrapped function: loggers and
+  settings live at module level (a second cell that sorts after it makes ``@input_schema`` vanish).
+- The wrapper passes every argument through untouched, so ``request_headers`` reaches the user's ``run``
+  exactly when its signature asks for it.
+- Exceptions are re-raised as they are (``TimeoutError`` included), so the server still answers 500 with
+  ``x-ms-run-function-failed: True``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any, TypeVar
+
+from . import _events
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_WRAPPED_MARK = "__score_shim_wrapped__"
+
+
+def wrap_init(init: F) -> F:
+    """Wrap ``init()``: log ``shim.init.start``, then ``shim.init.ok`` or ``shim.init.failed``."""
+    if getattr(init, _WRAPPED_MARK, False):
+        return init
+
+    @functools.wraps(init)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _events.init_start(_entry_name(init))
+        started = perf_counter()
+        try:
+            result = init(*args, **kwargs)
+        except BaseException as error:
+            _events.init_failed(error, started)
+            raise
+        _events.init_ok(started)
+        return result
+
+    setattr(wrapper, _WRAPPED_MARK, True)
+    return wrapper  # type: ignore[return-value]
+
+
+def wrap_run(run: F) -> F:
+    """Wrap ``run()``: one ``shim.run.ok`` or ``shim.run.failed`` line per call, with the request id."""
+    if getattr(run, _WRAPPED_MARK, False):
+        return run
+
+    @functools.wraps(run)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = perf_counter()
+        try:
+            result = run(*args, **kwargs)
+        except BaseException as error:
+            _events.run_failed(error, started)
+            raise
+        _events.run_ok(started)
+        return result
+
+    setattr(wrapper, _WRAPPED_MARK, True)
+    return wrapper  # type: ignore[return-value]
+
+
+def _entry_name(fn: Callable[..., Any]) -> str | None:
+    code = getattr(fn, "__code__", None)
+    return getattr(code, "co_filename", None)
