@@ -25,6 +25,8 @@ class ConfigError(ValueError):
     The message names the variable, the value and what is accepted, so it can be shown as it is.
     """
 
+    explains_itself = True
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -60,9 +62,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ConfigError(
-        f"{PREFIX}{name}={raw!r} is not a valid switch: use one of 1, 0, true, false, yes, no, on, off."
-    )
+    raise ConfigError(f"{PREFIX}{name}={raw!r} is not a valid switch: use one of 1, 0, true, false, yes, no, on, off.")
 
 
 def _choice(env: Mapping[str, str], name: str, accepted: tuple[str, ...], default: str) -> str:

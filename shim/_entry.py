@@ -40,8 +40,7 @@ def load_entry() -> tuple[Callable[..., Any], Callable[..., Any]]:
         try:
             path = resolve_entry_script(settings.entry_script)
         except ScriptLoadError as error:
-            _events.init_failed(error, started, phase="load", entry_script=settings.entry_script,
-                                diagnosis=str(error))
+            _events.init_failed(error, started, phase="load", entry_script=settings.entry_script, diagnosis=str(error))
             raise
         try:
             module = import_script(path)

@@ -70,8 +70,7 @@ def init_ok(started: float) -> None:
 
 
 @_never_raises
-def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init",
-                **details: Any) -> None:
+def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init", **details: Any) -> None:
     fields: dict[str, Any] = {"phase": phase, "error": error, **details}
     if started is not None:
         fields["duration_ms"] = _ms_since(started)
@@ -94,5 +93,6 @@ def run_failed(error: BaseException, started: float) -> None:
             f"(SCORING_TIMEOUT_MS={os.environ.get('SCORING_TIMEOUT_MS', '3600000')}); "
             "the traceback shows the line it was on."
         )
-    log.error("shim.run.failed", duration_ms=_ms_since(started), input_bytes=_request.input_bytes(),
-              error=error, **fields)
+    log.error(
+        "shim.run.failed", duration_ms=_ms_since(started), input_bytes=_request.input_bytes(), error=error, **fields
+    )

@@ -24,6 +24,8 @@ FALLBACK_MODULE_NAME = "entry_module"
 class ScriptLoadError(Exception):
     """The user's entry script cannot be found or used; the message says what is wrong and what to do."""
 
+    explains_itself = True
+
 
 def candidate_paths(value: str, environ: dict[str, str] | os._Environ[str] | None = None) -> list[Path]:
     """Where a relative ``SCORE_SHIM_ENTRY_SCRIPT`` may live, in the order they are tried.
@@ -49,8 +51,10 @@ def candidate_paths(value: str, environ: dict[str, str] | os._Environ[str] | Non
     return seen
 
 
-def resolve_entry_script(value: str | None, environ: dict[str, str] | os._Environ[str] | None = None,
-                         ) -> Path:
+def resolve_entry_script(
+    value: str | None,
+    environ: dict[str, str] | os._Environ[str] | None = None,
+) -> Path:
     """The user's script as an absolute path, or a `ScriptLoadError` that says what to fix."""
     if not value:
         raise ScriptLoadError(
@@ -113,8 +117,11 @@ def entry_points(module: ModuleType) -> tuple[Any, Any]:
     where = getattr(module, "__file__", module.__name__)
     for name in ("init", "run"):
         if not callable(getattr(module, name, None)):
-            what = "init() is called once when the server starts" if name == "init" else (
-                "run() is called for every request")
+            what = (
+                "init() is called once when the server starts"
+                if name == "init"
+                else ("run() is called for every request")
+            )
             raise ScriptLoadError(f"{where} defines no {name}() function: {what}. Add one.")
     run = module.run
     driver = getattr(module, "driver_module", None)

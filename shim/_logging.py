@@ -29,8 +29,13 @@ ENRICH: tuple[Processor, ...] = (
     p.render_error,
 )
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-           "error": logging.ERROR, "critical": logging.CRITICAL}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 
 
 def _console_renderer(colors: bool) -> Processor:
@@ -113,8 +118,7 @@ def get_logger(name: str = "shim") -> Any:
 
 # -- stdlib records ----------------------------------------------------------------------------------
 
-_RECORD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+_RECORD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 
 
 def _access_fields(args: Any) -> dict[str, Any] | None:
@@ -182,8 +186,9 @@ class JSONFormatter(logging.Formatter):
         try:
             return render_record(record, self._processors)
         except Exception:
-            return p.render_json(None, "error", {"level": "error", "event": "shim.log.unformattable",
-                                                 "logger": record.name})
+            return p.render_json(
+                None, "error", {"level": "error", "event": "shim.log.unformattable", "logger": record.name}
+            )
 
 
 class ShimHandler(logging.Handler):
@@ -194,8 +199,9 @@ class ShimHandler(logging.Handler):
         try:
             line = render_record(record, pipeline.processors)
         except Exception:
-            line = p.render_json(None, "error", {"level": "error", "event": "shim.log.unformattable",
-                                                 "logger": record.name})
+            line = p.render_json(
+                None, "error", {"level": "error", "event": "shim.log.unformattable", "logger": record.name}
+            )
         pipeline.writer.write_line(line)
 
 

@@ -149,6 +149,10 @@ def _where(tb: TracebackType | None) -> dict[str, Any] | None:
 def describe_exception(exc: BaseException) -> dict[str, Any]:
     """An exception as data: what a reader or ``score-shim logs`` groups failures by."""
     described: dict[str, Any] = {"type": _type_name(exc), "message": _safe_str(exc)}
+    if getattr(exc, "explains_itself", False):
+        # The shim's own "what to fix" errors: the message is the whole story, a traceback of the
+        # shim's internals would only bury it.
+        return described
     where = _where(exc.__traceback__)
     if where is not None:
         described["where"] = where
@@ -191,8 +195,10 @@ def render_json(_: object, __: str, event_dict: EventDict) -> str:
         return json.dumps(ordered, default=_json_default)
     except Exception:
         # Circular structures, keys json rejects: keep the line, lose only what could not be encoded.
-        fallback = {key: value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
-                    for key, value in ordered.items()}
+        fallback = {
+            key: value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+            for key, value in ordered.items()
+        }
         return json.dumps({str(k): v for k, v in fallback.items()}, default=_json_default)
 
 

@@ -69,11 +69,10 @@ def _server_version() -> str:
 def server_environment(options: ServeOptions, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment ``azmlinfsrv --entry_script ... --model_dir ...`` would give the server.
 
-    ``AZUREML_MODEL_DIR`` is made absolute (as on Azure), unlike ``azmlinfsrv``, so that a script that
-    changes directory still finds its model.
+    ``options.env`` is applied last, so an explicit value wins. ``AZUREML_MODEL_DIR`` is made absolute
+    (as on Azure), unlike ``azmlinfsrv``, so that a script that changes directory still finds its model.
     """
     env = dict(os.environ if base is None else base)
-    env.update(options.env)
     env.setdefault("AML_APP_ROOT", os.getcwd())
     script = options.script.resolve()
     if options.shim:
@@ -92,6 +91,7 @@ def server_environment(options: ServeOptions, base: Mapping[str, str] | None = N
     # azmlinfsrv turns App Insights off unless it is enabled with a key; a local run never sends to Azure.
     if env.get("AML_APP_INSIGHTS_ENABLED") != "true" or not env.get("AML_APP_INSIGHTS_KEY"):
         env["AML_APP_INSIGHTS_ENABLED"] = "false"
+    env.update(options.env)  # what the caller set explicitly wins
     return env
 
 
@@ -191,8 +191,10 @@ def serve(options: ServeOptions) -> int:
             _say(f"score:  POST http://{LOOPBACK}:{options.port}/score")
             _say(f"health: GET  http://{LOOPBACK}:{options.port}/   (Ctrl-C to stop)")
         elif process.poll() is None:
-            _say(f"the server has not answered on port {options.port} after {HEALTH_WAIT_SECONDS:.0f} s; "
-                 "still waiting (is init() slow?)")
+            _say(
+                f"the server has not answered on port {options.port} after {HEALTH_WAIT_SECONDS:.0f} s; "
+                "still waiting (is init() slow?)"
+            )
         while True:
             try:
                 code = process.wait(timeout=0.5)
@@ -209,8 +211,10 @@ def serve(options: ServeOptions) -> int:
         _say("stopped")
         return 0 if code in (0, -signal.SIGTERM) else code
     if code == 3:
-        _say("the server stopped with exit code 3: the entry script failed to load or init() raised; "
-             "see the shim.init.failed line above")
+        _say(
+            "the server stopped with exit code 3: the entry script failed to load or init() raised; "
+            "see the shim.init.failed line above"
+        )
     elif code != 0:
         _say(f"the server stopped with exit code {code}")
     return code

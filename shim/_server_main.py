@@ -7,7 +7,6 @@ Mirrors ``azureml_inference_server_http.amlserver.run`` after its argument parsi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -17,15 +16,19 @@ def main() -> None:
     from azureml_inference_server_http.constants import PACKAGE_ROOT
     from azureml_inference_server_http.log_config import load_logging_config
 
-    shim = bool(os.environ.get("SCORE_SHIM_ENTRY_SCRIPT"))
+    shim = os.environ.get("AZUREML_ENTRY_SCRIPT", "").endswith(os.path.join("score_wrappers", "entry.py"))
     load_logging_config(PACKAGE_ROOT, silent=shim)
     if shim:
         # The master's own lines (worker boots, exits, WORKER TIMEOUT) in the same JSON stream as the
         # workers'. A bad SCORE_SHIM_* value is reported by the workers, where the server expects it.
-        from shim._config import ConfigError
+        from shim._config import ConfigError, Settings
         from shim._setup import ensure_started
 
-        with contextlib.suppress(ConfigError):
+        try:
+            Settings.from_env()
+        except ConfigError:
+            pass  # left to the workers to report, once, where the server expects start-up errors
+        else:
             ensure_started()
     sys.path.append(os.environ["AML_APP_ROOT"])
     sys.argv = ["azmlinfsrv"]

@@ -21,14 +21,22 @@ def cli() -> None:
 
 @cli.command(context_settings=_CONTEXT)
 @click.argument("script", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder given to the script as AZUREML_MODEL_DIR (made absolute).")
-@click.option("--port", type=click.IntRange(1, 65535), default=5001, show_default=True,
-              help="Port on 127.0.0.1.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="gunicorn worker processes (WORKER_COUNT).")
-@click.option("--no-shim", "bare", is_flag=True,
-              help="Serve the script through the bare server, without the shim (to compare).")
+@click.option(
+    "--model-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder given to the script as AZUREML_MODEL_DIR (made absolute).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=5001, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="gunicorn worker processes (WORKER_COUNT).",
+)
+@click.option(
+    "--no-shim", "bare", is_flag=True, help="Serve the script through the bare server, without the shim (to compare)."
+)
 def serve(script: Path, model_dir: Path | None, port: int, workers: int, bare: bool) -> None:
     """Serve SCRIPT through the real Azure ML inference server, wrapped by the shim, on 127.0.0.1.
 

@@ -1,0 +1,145 @@
+"""``python -m benchmarks``: the wrapper's in-process cost and the server's throughput, with targets.
+
+Prints one table and writes the full figures (every round) as JSON. The exit code is 0 when the
+benchmark ran, whether or not a target was met: timings on a shared machine are too noisy to fail a
+build on, and ``--quick`` exists to prove that the benchmark still runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from . import overhead, throughput
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
+
+#: Targets: what the wrapper may add to a call, and how much server throughput it may cost.
+MAX_ADDED_US = 15.0
+MIN_RATIO = 0.97
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the table: a measured value and, when it has one, the target it is held to."""
+
+    name: str
+    value: float
+    unit: str
+    target: str
+    met: bool | None  # None: reported, not held to a target
+
+    def row(self) -> tuple[str, str, str, str]:
+        verdict = "-" if self.met is None else ("met" if self.met else "MISSED")
+        digits = {"us/call": 2, "req/s": 0}.get(self.unit, 3)
+        return self.name, f"{self.value:,.{digits}f} {self.unit}".rstrip(), self.target, verdict
+
+
+def _figures(results: dict[str, Any]) -> list[Figure]:
+    ok, failed = results["overhead"]["ok"], results["overhead"]["failed"]
+    in_request = results["overhead"]["ok_in_request"]
+    figures = [
+        Figure("run() ok: bare", ok["bare_us_per_call"], "us/call", "", None),
+        Figure(
+            "run() ok: added by wrap_run",
+            ok["added_us_per_call"],
+            "us/call",
+            f"<= {MAX_ADDED_US:g} us",
+            ok["added_us_per_call"] <= MAX_ADDED_US,
+        ),
+        # What a served request pays: the request-id and input-size lookups go through Flask's proxies.
+        Figure(
+            "run() ok in a Flask request: added",
+            in_request["added_us_per_call"],
+            "us/call",
+            f"<= {MAX_ADDED_US:g} us",
+            in_request["added_us_per_call"] <= MAX_ADDED_US,
+        ),
+        Figure("run() raises: bare", failed["bare_us_per_call"], "us/call", "", None),
+        # Reported, not held to the target: a failing call renders its whole traceback into the line,
+        # which is the point of the shim, and failures are the rare path.
+        Figure("run() raises: added by wrap_run", failed["added_us_per_call"], "us/call", "report only", None),
+    ]
+    for run in results["throughput"]:
+        label = f"server {run['workers']}w/{run['client_threads']}c"
+        figures += [
+            Figure(f"{label}: bare", run["bare_rps"], "req/s", "", None),
+            Figure(f"{label}: wrapped", run["wrapped_rps"], "req/s", "", None),
+            Figure(f"{label}: ratio wrapped/bare", run["ratio"], "", f">= {MIN_RATIO:g}", run["ratio"] >= MIN_RATIO),
+        ]
+    return figures
+
+
+def _table(figures: list[Figure]) -> str:
+    rows = [("figure", "value", "target", "verdict"), *(figure.row() for figure in figures)]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    # The value column is right-aligned, so that the numbers line up.
+    lines = [f"{n:<{widths[0]}}  {v:>{widths[1]}}  {t:<{widths[2]}}  {m}".rstrip() for n, v, t, m in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _say(message: str) -> None:
+    # Progress to stderr, so that stdout holds only the table.
+    print(f"benchmarks: {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and calls (a CI smoke run)")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        metavar="PATH",
+        help=f"where to write the figures (default: {DEFAULT_JSON})",
+    )
+    args = parser.parse_args(argv)
+
+    rounds = 3 if args.quick else 7
+    calls, failing_calls = (5_000, 500) if args.quick else (20_000, 2_000)
+    requests = 100 if args.quick else 300
+    started = time.monotonic()
+
+    _say(f"in-process overhead: {rounds} rounds x {calls:,} calls (raising: {failing_calls:,})")
+    results: dict[str, Any] = {"overhead": overhead.measure(rounds, calls, failing_calls), "throughput": []}
+    for workers, threads in ((1, 1), (2, 2)):
+        _say(
+            f"server throughput, {workers} worker(s), {threads} client thread(s): "
+            f"{rounds} rounds x {requests} requests each side"
+        )
+        results["throughput"].append(throughput.measure(workers, threads, rounds, requests))
+
+    figures = _figures(results)
+    results["figures"] = [
+        {"name": f.name, "value": f.value, "unit": f.unit, "target": f.target, "met": f.met} for f in figures
+    ]
+    results["meta"] = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "structlog": version("structlog"),
+        "azureml_inference_server_http": version("azureml-inference-server-http"),
+        "gunicorn": version("gunicorn"),
+    }
+    print(_table(figures))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    _say(f"done in {results['meta']['seconds']} s; figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

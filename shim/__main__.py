@@ -1,0 +1,5 @@
+"""``python -m shim`` is ``score-shim``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""One structured stream: the shim's events, the server's lines, the user's logging and print, as JSON."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests._server import Server, parse_lines, running_server, wait_for
+
+pytestmark = pytest.mark.server
+
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+@pytest.fixture(scope="module")
+def server(scripts: Path, log_dir: Path) -> Iterator[Server]:
+    with running_server(scripts / "plain.py", log_dir) as server:
+        yield server
+
+
+def score(server: Server, body: bytes, **headers: str) -> int:
+    with server.client() as client:
+        return client.post("/score", content=body, headers={"Content-Type": "application/json", **headers}).status_code
+
+
+def test_run_ok_carries_the_request_ids_duration_and_input_size(server: Server) -> None:
+    assert score(server, b'{"x": [1]}', **{"x-request-id": "req-ok-1", "x-ms-client-request-id": "cli-1"}) == 200
+    event = server.wait_for_event("shim.run.ok", request_id="req-ok-1")
+    assert event["client_request_id"] == "cli-1"
+    assert event["input_bytes"] == len(b'{"x": [1]}')
+    assert isinstance(event["duration_ms"], float) and event["duration_ms"] >= 0
+    assert event["level"] == "info" and event["logger"] == "shim"
+    assert isinstance(event["pid"], int) and event["host"]
+    assert ISO_UTC.match(event["timestamp"])
+    assert "traceparent" not in event
+
+
+def test_users_logging_and_print_inside_run_are_json_with_the_request_id(server: Server) -> None:
+    assert score(server, b"{}", **{"x-request-id": "req-user-lines"}) == 200
+    server.wait_for_event("shim.run.ok", request_id="req-user-lines")
+    mine = server.events(request_id="req-user-lines")
+    by_logger = {e["logger"]: e for e in mine}
+    assert by_logger["user.plain"]["event"] == "plain run got 2 characters"
+    assert by_logger["user.plain"]["level"] == "info"  # dropped below WARNING by the bare server
+    assert by_logger["azmlinfsrv.print"]["event"] == "plain run printed"
+    # The server's own lines of the same request carry its id too.
+    assert any(e["logger"] == "azmlinfsrv" and e["event"].startswith("POST /score 200") for e in mine)
+    assert wait_for(
+        lambda: any(
+            e["logger"] == "gunicorn.access" and e["http"]["status"] == 200
+            for e in server.events(request_id="req-user-lines")
+        )
+    )
+
+
+def test_users_lines_during_init_are_json(server: Server) -> None:
+    events = server.events()
+    assert any(e["event"] == "plain init with scale 2" and e["logger"] == "user.plain" for e in events)
+    assert any(e["event"] == "plain init printed" for e in events)
+    start = server.wait_for_event("shim.init.start")
+    assert start["entry_script"].endswith("plain.py")
+    assert server.wait_for_event("shim.init.ok")["duration_ms"] >= 0
+
+
+def test_run_failed_carries_the_error_and_the_users_line(server: Server) -> None:
+    assert score(server, b'{"fail": "on purpose"}', **{"x-request-id": "req-fail-1"}) == 500
+    event = server.wait_for_event("shim.run.failed", request_id="req-fail-1")
+    error = event["error"]
+    assert error["type"] == "ValueError"
+    assert error["message"] == "asked to fail: on purpose"
+    assert error["where"]["file"].endswith("plain.py") and error["where"]["function"] == "run"
+    assert "raise ValueError" in error["traceback"]
+    assert event["level"] == "error"
+
+
+def test_traceparent_is_carried_when_valid_only(server: Server) -> None:
+    score(server, b"{}", **{"x-request-id": "req-tp-1", "traceparent": TRACEPARENT})
+    assert server.wait_for_event("shim.run.ok", request_id="req-tp-1")["traceparent"] == TRACEPARENT
+    score(server, b"{}", **{"x-request-id": "req-tp-2", "traceparent": "not-a-trace-context x" * 20})
+    assert "traceparent" not in server.wait_for_event("shim.run.ok", request_id="req-tp-2")
+
+
+def test_the_payload_is_not_logged(server: Server) -> None:
+    marker = "payload-marker-6d1f0c"
+    score(server, f'{{"secret": "{marker}"}}'.encode(), **{"x-request-id": "req-payload"})
+    server.wait_for_event("shim.run.ok", request_id="req-payload")
+    assert marker not in server.log_text()
+
+
+def test_every_line_is_json_with_the_schema_head(server: Server) -> None:
+    score(server, b"{}")
+    server.wait_for_event("shim.run.ok")
+    events, other = parse_lines(server.log_text())
+    # The one line the server prints before any logging is configured, with print() itself.
+    assert other == ["Initializing logger"]
+    for event in events:
+        assert list(event)[:4] == ["timestamp", "level", "event", "logger"], event
+        assert ISO_UTC.match(event["timestamp"])
+    # gunicorn's master process logs into the same stream.
+    assert any(e["event"].startswith("Listening at: http://127.0.0.1:") for e in events)
+
+
+def test_requests_without_an_id_get_the_servers_uuid(server: Server) -> None:
+    with server.client() as client:
+        response = client.post("/score", content=b"{}")
+    request_id = response.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", request_id)
+    server.wait_for_event("shim.run.ok", request_id=request_id)
+
+
+def test_scoring_timeout_is_answered_as_bare_and_logs_where_run_was(scripts: Path, log_dir: Path) -> None:
+    env = {"SCORING_TIMEOUT_MS": "300"}
+    answers = {}
+    for shim in (False, True):
+        with running_server(scripts / "slow.py", log_dir, shim=shim, env=env) as server:
+            with server.client() as client:
+                response = client.post("/score", content=b"hang", headers={"x-request-id": "req-hang"})
+            answers[shim] = (response.status_code, response.json())
+            if shim:
+                event = server.wait_for_event("shim.run.failed", request_id="req-hang")
+    assert answers[True] == answers[False] == (500, {"message": "Scoring timeout after 300 ms"})
+    assert event["error"]["type"] == "TimeoutError"
+    assert event["error"]["where"]["function"] == "spin_forever"
+    assert event["error"]["where"]["file"].endswith("slow.py")
+    assert "SCORING_TIMEOUT_MS=300" in event["diagnosis"]
+
+
+def test_a_users_own_text_logging_json_is_overridden_once_the_script_loads(
+    scripts: Path, log_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    import azureml_inference_server_http
+
+    # The server's own text configuration, placed where the server looks first (AML_APP_ROOT).
+    shutil.copy(Path(azureml_inference_server_http.__file__).parent / "logging.json", tmp_path / "logging.json")
+    env = {"AML_APP_ROOT": str(tmp_path), "SCORE_SHIM_LOG_LEVEL": "warning"}
+    with running_server(scripts / "plain.py", log_dir, env=env) as server:
+        assert score(server, b'{"fail": 1}', **{"x-request-id": "req-own-config"}) == 500
+        server.wait_for_event("shim.run.failed", request_id="req-own-config")
+        events = server.events(request_id="req-own-config")
+    # Below the configured level: the user's info lines and the shim's own run.ok are not written.
+    assert {e["level"] for e in events if e["logger"] in ("user.plain", "root")} <= {"warning", "error"}
+    assert any(e["logger"] == "azmlinfsrv" and e["level"] == "error" for e in events)

@@ -1,0 +1,160 @@
+"""The stream itself: one JSON object per line, whatever the values, whatever happens to stdout."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shim import JSONFormatter, Settings, _wrap, configure_logging, get_logger
+from shim._logging import ShimHandler
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    configure_logging(Settings(log_format="json"), stream=buffer)
+    yield buffer
+    configure_logging(Settings(log_format="json"), stream=io.StringIO())
+
+
+def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+
+def test_event_schema(stream: io.StringIO) -> None:
+    get_logger("shim").info("shim.test.event", answer=42)
+    [event] = lines(stream)
+    assert list(event)[:4] == ["timestamp", "level", "event", "logger"]
+    assert event["event"] == "shim.test.event" and event["answer"] == 42 and event["logger"] == "shim"
+    assert event["timestamp"].endswith("Z") and isinstance(event["pid"], int)
+
+
+def test_unserialisable_and_circular_values_never_break_the_line(stream: io.StringIO) -> None:
+    class Odd:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr either")
+
+    circular: list[Any] = []
+    circular.append(circular)
+    log = get_logger("shim")
+    log.info("shim.test.odd", value=object(), odd=Odd())
+    log.info("shim.test.circular", value=circular, bad_keys={(1, 2): "tuple key"})
+    odd, circ = lines(stream)
+    assert odd["value"].startswith("<object object") and odd["odd"] == "<unrepresentable Odd>"
+    assert circ["event"] == "shim.test.circular" and "[[...]]" in circ["value"]
+
+
+def test_an_exception_whose_str_raises_is_still_logged(stream: io.StringIO) -> None:
+    class Nasty(Exception):
+        def __str__(self) -> str:
+            raise ValueError("str() is broken")
+
+    def run(raw_data: str) -> None:
+        raise Nasty()
+
+    with pytest.raises(Nasty):
+        _wrap.wrap_run(run)("x")
+    [event] = lines(stream)
+    assert event["event"] == "shim.run.failed"
+    assert "Nasty" in event["error"]["type"] and "str() raised" in event["error"]["message"]
+
+
+@pytest.mark.parametrize("broken", ["closed", "broken-pipe"])
+def test_a_closed_or_broken_stdout_never_breaks_scoring(broken: str) -> None:
+    class BrokenPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    stream: io.StringIO = BrokenPipe() if broken == "broken-pipe" else io.StringIO()
+    if broken == "closed":
+        stream.close()
+    configure_logging(Settings(log_format="json"), stream=stream)
+    try:
+        wrapped = _wrap.wrap_run(lambda raw_data: raw_data.upper())
+        assert wrapped("ok") == "OK"
+        with pytest.raises(KeyError):
+            _wrap.wrap_run(lambda raw_data: {}[raw_data])("missing")
+    finally:
+        configure_logging(Settings(log_format="json"), stream=io.StringIO())
+
+
+def test_lines_from_threads_never_interleave(stream: io.StringIO) -> None:
+    log = get_logger("shim")
+    payload = "x" * 5000
+
+    def spam(n: int) -> None:
+        for i in range(200):
+            log.info("shim.test.thread", thread=n, i=i, payload=payload)
+
+    threads = [threading.Thread(target=spam, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    events = lines(stream)
+    assert len(events) == 800
+    assert {(e["thread"], e["i"]) for e in events} == {(n, i) for n in range(4) for i in range(200)}
+
+
+def test_stdlib_records_render_alike(stream: io.StringIO) -> None:
+    logger = logging.getLogger("tests.stdlib")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler := ShimHandler())
+    logger.propagate = False
+    try:
+        logger.info("hello %s", "world", extra={"model": "m1"})
+        try:
+            raise KeyError("k")
+        except KeyError:
+            logger.exception("it failed")
+    finally:
+        logger.removeHandler(handler)
+    hello, failed = lines(stream)
+    assert hello["event"] == "hello world" and hello["logger"] == "tests.stdlib" and hello["model"] == "m1"
+    assert hello["level"] == "info"
+    assert failed["level"] == "error" and failed["error"]["type"] == "KeyError"
+    assert failed["error"]["where"]["function"] == "test_stdlib_records_render_alike"
+
+
+def test_console_format_is_for_people(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    configure_logging(Settings(log_format="console"), stream=buffer)
+    try:
+        get_logger("shim").info("shim.test.console", answer=42)
+    finally:
+        configure_logging(Settings(log_format="json"), stream=io.StringIO())
+    text = buffer.getvalue()
+    assert "shim.test.console" in text and "answer" in text and "42" in text
+    with pytest.raises(ValueError):
+        json.loads(text)
+
+
+def test_auto_format_is_json_when_not_a_terminal(stream: io.StringIO) -> None:
+    buffer = io.StringIO()
+    configure_logging(Settings(log_format="auto"), stream=buffer)
+    get_logger("shim").info("shim.test.auto")
+    assert json.loads(buffer.getvalue())["event"] == "shim.test.auto"
+
+
+def test_json_formatter_for_the_servers_logging_json() -> None:
+    record = logging.LogRecord("azmlinfsrv", logging.WARNING, __file__, 1, "disk %d%% full", (93,), None)
+    event = json.loads(JSONFormatter().format(record))
+    assert event["event"] == "disk 93% full" and event["level"] == "warning" and event["logger"] == "azmlinfsrv"
+
+
+def test_level_filters_the_shims_events() -> None:
+    buffer = io.StringIO()
+    configure_logging(Settings(log_format="json", log_level="warning"), stream=buffer)
+    try:
+        _wrap.wrap_run(lambda raw_data: raw_data)("x")
+        get_logger("shim").warning("shim.test.kept")
+    finally:
+        configure_logging(Settings(log_format="json"), stream=io.StringIO())
+    assert [e["event"] for e in lines(buffer)] == ["shim.test.kept"]
