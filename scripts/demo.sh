@@ -35,16 +35,99 @@ step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\ndemo: %s\n' "$*" >&2; exit 1; }
 
 show_server_output() {
-    # On a failure: what the server and `serve` said, so that the reason is on screen.
+    # On a failure: what `serve` and the server said, so that the reason is on screen.
     if [[ -s "$SERVE_ERR" ]]; then
-        printf '\n--- score-shim serve (stderr) ---\n' >&2
-        tail -n 20 "$SERVE_ERR" >&2
+        printf '\n--- score-shim serve said (stderr):\n' >&2
+        tail -n 20 "$SERVE_ERR" | sed 's/^/  /' >&2
     fi
     if [[ -s "$SERVER_LOG" ]]; then
-        printf '\n--- server log, last lines (%s) ---\n' "$SERVER_LOG" >&2
-        tail -n 20 "$SERVER_LOG" >&2
+        printf '\n--- the last lines of the server log (%s):\n' "$SERVER_LOG" >&2
+        "$PY" -c "$READ_LOG" "$SERVER_LOG" tail 15 >&2 || tail -n 15 "$SERVER_LOG" >&2
     fi
 }
+
+# Reads the server's stdout (one JSON object per line) and prints one compact line per event:
+#   time level event [logger] request_id duration_ms error.type: error.message at where diagnosis
+# "mine": only the shim's events and the script's own lines (its logging and print); "tail N": the last
+# N lines, whatever they are.
+READ_LOG="$(cat <<'PY'
+import json
+import os
+import sys
+
+path, mode = sys.argv[1], sys.argv[2]
+# The server and gunicorn; azmlinfsrv.print is the script's own print(), so it is the user's.
+SERVER = ("azmlinfsrv", "gunicorn")
+
+
+def compact(line):
+    event = str(line.get("event", ""))
+    logger = str(line.get("logger", ""))
+    time = str(line.get("timestamp", ""))[11:23]
+    if len(event) > 160:
+        event = event[:160] + "..."
+    parts = [time, f"{line.get('level', '?'):<7}", event.replace("\n", " ")]
+    if not event.startswith("shim."):
+        parts.append(f"[{logger}]")
+    if line.get("request_id"):
+        parts.append(f"request_id={line['request_id']}")
+    if line.get("duration_ms") is not None:
+        parts.append(f"duration_ms={line['duration_ms']}")
+    error = line.get("error")
+    if isinstance(error, dict):
+        parts.append(f"error={error.get('type')}: {error.get('message')}")
+        where = error.get("where")
+        if isinstance(where, dict):
+            file = str(where.get("file"))
+            if file.startswith(os.getcwd() + os.sep):
+                file = os.path.relpath(file)
+            parts.append(f"at {file}:{where.get('line')} in {where.get('function')}()")
+    if line.get("diagnosis"):
+        parts.append(f"diagnosis: {line['diagnosis']}")
+    return "  ".join(parts)
+
+
+def plural(n):
+    return f"{n} line" + ("" if n == 1 else "s")
+
+
+with open(path, encoding="utf-8", errors="replace") as stream:
+    raw_lines = stream.read().splitlines()
+if mode == "tail":
+    for raw in raw_lines[-int(sys.argv[3]):]:
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            line = None
+        print("  " + (compact(line) if isinstance(line, dict) else f"(not JSON) {raw}"))
+    sys.exit()
+
+# What the demo's requests must have left in the log.
+expected = {("shim.init.ok", None), ("shim.run.ok", "demo-ok-1"), ("shim.run.failed", "demo-bad-1")}
+shown = other = unparsed = 0
+for raw in raw_lines:
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        line = None
+    if not isinstance(line, dict):
+        unparsed += 1
+        continue
+    logger = str(line.get("logger", ""))
+    mine = logger == "azmlinfsrv.print" or not logger.startswith(SERVER)
+    expected.discard((line.get("event"), line.get("request_id")))
+    if str(line.get("event", "")).startswith("shim.") or mine:
+        shown += 1
+        print("  " + compact(line))
+    else:
+        other += 1
+print(f"\n  ({plural(shown)} shown; {plural(other)} from the server and gunicorn not shown"
+      + (f"; {plural(unparsed)} not JSON" if unparsed else "") + f"; all of them in {path})")
+if expected:
+    missing = ", ".join(f"{event} (request_id={rid})" if rid else event for event, rid in sorted(expected, key=str))
+    sys.exit(f"\ndemo: the log lacks these events: {missing}")
+PY
+)"
 
 stop_server() {
     [[ -n "$SERVE_PID" ]] || return 0
@@ -72,8 +155,12 @@ on_exit() {
     exit "$code"
 }
 trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+interrupted() {
+    printf '\ndemo: interrupted; stopping the server\n' >&2
+    exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 
 # -- 1. the virtual environment ---------------------------------------------------------------------
 
@@ -160,13 +247,14 @@ rows = [
     [0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176],
     [-0.0019, -0.0446, -0.0515, -0.0263, -0.0084, -0.0192, 0.0744, -0.0395, -0.0683, -0.0922],
 ]
-requests = [
-    ("a good request", {"data": rows}, {"x-request-id": "demo-ok-1"}),
-    ("another good request, no request id of ours (the server makes one)", {"data": rows[:1]}, {}),
-    ("a bad request: 3 features instead of 10", {"data": [[1, 2, 3]]}, {"x-request-id": "demo-bad-1"}),
+requests = [  # (what, body, headers, the status it should get)
+    ("a good request", {"data": rows}, {"x-request-id": "demo-ok-1"}, 200),
+    ("another good request, no request id of ours (the server makes one)", {"data": rows[:1]}, {}, 200),
+    ("a bad request: 3 features instead of 10", {"data": [[1, 2, 3]]}, {"x-request-id": "demo-bad-1"}, 500),
 ]
+unexpected = []
 with httpx.Client(timeout=30) as client:
-    for title, body, headers in requests:
+    for title, body, headers, expected in requests:
         payload = json.dumps(body)
         header_args = "".join(f" -H '{k}: {v}'" for k, v in headers.items())
         print(f"\n--- {title}")
@@ -175,6 +263,10 @@ with httpx.Client(timeout=30) as client:
                                headers={"Content-Type": "application/json", **headers})
         print(f"HTTP {response.status_code}   x-request-id: {response.headers.get('x-request-id')}")
         print(response.text.strip())
+        if response.status_code != expected:
+            unexpected.append(f"{title}: HTTP {response.status_code}, expected {expected}")
+if unexpected:
+    sys.exit("\ndemo: unexpected answers:\n  " + "\n  ".join(unexpected))
 PY
 
 # -- 5. stop, then read the log ----------------------------------------------------------------------
@@ -184,63 +276,7 @@ stop_server
 sed 's/^/    /' "$SERVE_ERR"
 
 step "what the log says: the shim's events and the script's own lines (full log: ${SERVER_LOG#"$ROOT"/})"
-"$PY" - "$SERVER_LOG" <<'PY'
-import json
-import os
-import sys
-
-# The server's and gunicorn's own lines; azmlinfsrv.print is the user's print(), so it is kept.
-SERVER = ("azmlinfsrv", "gunicorn")
-path = sys.argv[1]
-shown = other = unparsed = 0
-
-
-def short_time(timestamp):
-    # 2024-01-01T12:34:56.789012Z -> 12:34:56.789
-    return timestamp[11:23] if isinstance(timestamp, str) and len(timestamp) >= 23 else str(timestamp)
-
-
-with open(path, encoding="utf-8", errors="replace") as lines:
-    for raw in lines:
-        try:
-            line = json.loads(raw)
-            if not isinstance(line, dict):
-                raise ValueError
-        except ValueError:
-            unparsed += 1
-            continue
-        event = str(line.get("event", ""))
-        logger = str(line.get("logger", ""))
-        mine = logger == "azmlinfsrv.print" or not logger.startswith(SERVER)
-        if not (event.startswith("shim.") or mine):
-            other += 1
-            continue
-        shown += 1
-        parts = [short_time(line.get("timestamp")), f"{line.get('level', '?'):<7}", event]
-        if not event.startswith("shim."):
-            parts.append(f"[{logger}]")
-        if line.get("request_id"):
-            parts.append(f"request_id={line['request_id']}")
-        if line.get("duration_ms") is not None:
-            parts.append(f"duration_ms={line['duration_ms']}")
-        error = line.get("error")
-        if isinstance(error, dict):
-            parts.append(f"error={error.get('type')}: {error.get('message')}")
-            where = error.get("where")
-            if isinstance(where, dict):
-                file = os.path.relpath(where["file"]) if str(where.get("file", "")).startswith(os.getcwd()) else where.get("file")
-                parts.append(f"at {file}:{where.get('line')} in {where.get('function')}()")
-        if line.get("diagnosis"):
-            parts.append(f"diagnosis: {line['diagnosis']}")
-        print("  " + "  ".join(parts))
-
-def lines(n):
-    return f"{n} line" + ("" if n == 1 else "s")
-
-
-print(f"\n  ({lines(shown)} shown; {lines(other)} from the server and gunicorn not shown"
-      + (f"; {lines(unparsed)} not JSON" if unparsed else "") + f"; all of them in {path})")
-PY
+"$PY" -c "$READ_LOG" "$SERVER_LOG" mine
 
 printf '\nDone. Serve it yourself:\n'
 printf '    %s/bin/score-shim serve examples/sklearn/score.py --model-dir %s\n' \

@@ -41,7 +41,9 @@ def candidate_paths(value: str, environ: dict[str, str] | os._Environ[str] | Non
     if env.get("AML_APP_ROOT"):
         bases.append(Path(env["AML_APP_ROOT"]))
     if env.get("AZUREML_ENTRY_SCRIPT"):
-        bases.append(Path(env["AZUREML_ENTRY_SCRIPT"]).parent)
+        # The server joins a relative AZUREML_ENTRY_SCRIPT (e.g. "onlinescoring/shim_entry.py") to AML_APP_ROOT.
+        server_entry = Path(env.get("AML_APP_ROOT", "")) / env["AZUREML_ENTRY_SCRIPT"]
+        bases.append(server_entry.parent)
     bases.append(Path.cwd())
     seen: list[Path] = []
     for base in bases:

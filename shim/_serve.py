@@ -213,7 +213,7 @@ def serve(options: ServeOptions) -> int:
     if code == 3:
         _say(
             "the server stopped with exit code 3: the entry script failed to load or init() raised; "
-            "see the shim.init.failed line above"
+            "the shim.init.failed event in the server's output (stdout) says why"
         )
     elif code != 0:
         _say(f"the server stopped with exit code {code}")
