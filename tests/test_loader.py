@@ -31,7 +31,7 @@ def test_absolute_path_and_symlinks_are_resolved(tmp_path: Path) -> None:
 
 def test_not_a_python_file(tmp_path: Path) -> None:
     (tmp_path / "score.txt").write_text("")
-    with pytest.raises(ScriptLoadError, match="not a .py file"):
+    with pytest.raises(ScriptLoadError, match=r"not a \.py file"):
         resolve_entry_script(str(tmp_path / "score.txt"), {})
 
 
