@@ -1,7 +1,10 @@
 """End-to-end requests/s through the real server (azmlinfsrv's gunicorn app), with and without the shim.
 
-Both servers run at once on 127.0.0.1 with the same echo score.py, and rounds alternate between them, so
-that whatever else the machine does hits both alike; the median of the per-round ratios is reported.
+Both servers run at once on 127.0.0.1 with the same echo score.py, and the client switches between them
+every few requests, so that whatever else the machine does hits both alike; the median of the per-round
+ratios is reported. (Alternating whole rounds of 300 requests was not enough on a shared 2-CPU machine:
+per-round ratios ranged from 0.45 to 1.4.)
+
 The servers log to files as they would in a container (never silenced): writing the log line is part of
 what the shim costs. The server answers ``Connection: close``, so every request opens a TCP connection,
 as a client without keep-alive behind Azure ML's proxy would.
@@ -20,7 +23,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from shim._serve import LOOPBACK, ServeOptions, start, stop, wait_until_healthy
 
@@ -80,16 +83,32 @@ def _post(port: int, count: int, deadline: float) -> None:
         connection.close()
 
 
-def _round(pool: ThreadPoolExecutor, server: Server, requests: int, threads: int) -> float:
-    """Requests/s for one round: ``requests`` split over ``threads`` sequential clients."""
-    deadline = time.monotonic() + ROUND_TIMEOUT_S
-    share = requests // threads
+def _batch(pool: ThreadPoolExecutor, server: Server, count: int, threads: int, deadline: float) -> float:
+    """Seconds for ``count`` requests split over ``threads`` sequential clients (one in flight each)."""
+    share = count // threads
     start_ns = time.perf_counter_ns()
     futures = [pool.submit(_post, server.port, share, deadline) for _ in range(threads)]
     for future in futures:
         future.result()
-    elapsed_s = (time.perf_counter_ns() - start_ns) / 1e9
-    return share * threads / elapsed_s
+    return (time.perf_counter_ns() - start_ns) / 1e9
+
+
+def _round(
+    pool: ThreadPoolExecutor, servers: tuple[Server, Server], requests: int, threads: int, batch: int
+) -> dict[str, float]:
+    """Requests/s of each server over one round of ``requests`` requests each.
+
+    Within the round the two servers take turns every ``batch`` requests (the first to go alternates),
+    so that a burst of other load on the machine, which lasts longer than a batch, hits both alike.
+    """
+    deadline = time.monotonic() + ROUND_TIMEOUT_S
+    elapsed = dict.fromkeys((server.name for server in servers), 0.0)
+    batches = max(1, requests // batch)
+    for index in range(batches):
+        for server in servers if index % 2 == 0 else servers[::-1]:
+            elapsed[server.name] += _batch(pool, server, batch, threads, deadline)
+    done = batches * (batch // threads * threads)
+    return {name: done / seconds for name, seconds in elapsed.items()}
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -105,17 +124,16 @@ def running_servers(workdir: Path, workers: int) -> Iterator[tuple[Server, Serve
     script = workdir / "score.py"
     script.write_text(SCORE_PY, encoding="utf-8")
     servers: list[Server] = []
-    logs = []
+    logs: list[BinaryIO] = []
     try:
         for name, shim in (("wrapped", True), ("bare", False)):
             port = _free_port()
             log_path = workdir / f"{name}-w{workers}.stdout.log"
-            log = log_path.open("wb")
-            logs.append(log)
+            logs.append(log_path.open("wb"))
             options = ServeOptions(
                 script=script, port=port, workers=workers, shim=shim, env={"AML_APP_ROOT": str(workdir)}
             )
-            process = start(options, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+            process = start(options, stdout=logs[-1], stderr=subprocess.STDOUT, cwd=workdir)
             servers.append(Server(name, port, process, log_path))
         for server in servers:
             if not wait_until_healthy(server.process, server.port, HEALTH_TIMEOUT_S):
@@ -136,19 +154,20 @@ def _log_stats(path: Path) -> dict[str, int]:
     return {"lines": data.count(b"\n"), "bytes": len(data)}
 
 
-def measure(workers: int = 1, threads: int = 1, rounds: int = 7, requests: int = 300) -> dict[str, Any]:
+def measure(
+    workers: int = 1, threads: int = 1, rounds: int = 7, requests: int = 300, batch: int = 20
+) -> dict[str, Any]:
     """Requests/s of the wrapped and the bare server, and the median per-round ratio wrapped/bare."""
     rps: dict[str, list[float]] = {"wrapped": [], "bare": []}
     with tempfile.TemporaryDirectory(prefix="score-shim-bench-") as tmp:
         workdir = Path(tmp)
         with running_servers(workdir, workers) as (wrapped, bare), ThreadPoolExecutor(max_workers=threads) as pool:
-            for server in (wrapped, bare):
-                _round(pool, server, WARMUP_REQUESTS, threads)
-            for index in range(rounds):
-                order = (wrapped, bare) if index % 2 == 0 else (bare, wrapped)
-                for server in order:
-                    rps[server.name].append(_round(pool, server, requests, threads))
             servers = (wrapped, bare)
+            _round(pool, servers, WARMUP_REQUESTS, threads, WARMUP_REQUESTS)
+            for index in range(rounds):
+                result = _round(pool, servers if index % 2 == 0 else servers[::-1], requests, threads, batch)
+                for name, value in result.items():
+                    rps[name].append(value)
         # Read after the servers stopped: every line is flushed by then.
         log_stats = {server.name: _log_stats(server.log_path) for server in servers}
     ratios = [w / b for w, b in zip(rps["wrapped"], rps["bare"], strict=True)]
@@ -156,7 +175,8 @@ def measure(workers: int = 1, threads: int = 1, rounds: int = 7, requests: int =
         "workers": workers,
         "client_threads": threads,
         "rounds": rounds,
-        "requests_per_round": requests // threads * threads,
+        "requests_per_round": max(1, requests // batch) * (batch // threads * threads),
+        "batch": batch,
         "wrapped_rps": round(statistics.median(rps["wrapped"]), 1),
         "bare_rps": round(statistics.median(rps["bare"]), 1),
         "ratio": round(statistics.median(ratios), 4),
