@@ -14,7 +14,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any, TypeVar
 
-from . import _request
+from . import _access, _request
 from ._logging import get_logger
 from ._version import __version__
 
@@ -79,7 +79,10 @@ def init_failed(error: BaseException, started: float | None = None, *, phase: st
 
 @_never_raises
 def run_ok(started: float) -> None:
-    log.info("shim.run.ok", duration_ms=_ms_since(started), input_bytes=_request.input_bytes())
+    duration_ms = _ms_since(started)
+    # Inside a served request the line is written once the response is known, with its status.
+    if not _access.defer_run_ok(duration_ms):
+        log.info("shim.run.ok", duration_ms=duration_ms, input_bytes=_request.input_bytes())
 
 
 @_never_raises

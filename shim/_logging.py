@@ -191,10 +191,31 @@ class JSONFormatter(logging.Formatter):
             )
 
 
+#: Predicates that tell the shim's handler to skip a record whose facts another line already carries
+#: (see `shim._access`). Consulted only by `ShimHandler`: other handlers still get every record.
+_record_filters: list[Callable[[logging.LogRecord], bool]] = []
+
+
+def add_record_filter(skip: Callable[[logging.LogRecord], bool]) -> None:
+    if skip not in _record_filters:
+        _record_filters.append(skip)
+
+
+def enabled(level: str) -> bool:
+    """Whether the shim writes events of ``level`` under the configuration in force."""
+    return _pipeline.level <= _LEVELS[level]
+
+
 class ShimHandler(logging.Handler):
     """Sends stdlib records into the shim's stream, with the shim's format and writer."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        for skip in _record_filters:
+            try:
+                if skip(record):
+                    return
+            except Exception:
+                pass
         pipeline = _pipeline
         try:
             line = render_record(record, pipeline.processors)

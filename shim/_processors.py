@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import sysconfig
+import time
 import traceback
 from datetime import datetime, timezone
 from types import TracebackType
@@ -31,14 +32,27 @@ _LEVEL_OF_METHOD = {"exception": "error", "warn": "warning", "msg": "info", "fat
 MAX_TRACEBACK_CHARS = 16_000
 
 
+_second_cache: tuple[int, str] = (-1, "")
+
+
 def iso_timestamp(seconds: float) -> str:
-    """ISO 8601 in UTC with microseconds and a ``Z``, the form Log Analytics parses."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO 8601 in UTC with microseconds and a ``Z``, the form Log Analytics parses.
+
+    The date and time down to the second are formatted once per second: formatting a datetime is the
+    dearest part of a line after the JSON itself.
+    """
+    global _second_cache
+    whole = int(seconds)
+    cached_second, prefix = _second_cache
+    if whole != cached_second:
+        prefix = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second_cache = (whole, prefix)
+    return f"{prefix}.{int((seconds - whole) * 1_000_000):06d}Z"
 
 
 def add_timestamp(_: object, __: str, event_dict: EventDict) -> EventDict:
     if "timestamp" not in event_dict:
-        event_dict["timestamp"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        event_dict["timestamp"] = iso_timestamp(time.time())
     return event_dict
 
 
@@ -48,26 +62,35 @@ def add_level(_: object, method_name: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-_host: tuple[int, str] | None = None
+_identity: tuple[int, str] | None = None
 
 
-def _host_name() -> str:
-    # Cached per process: a fork (gunicorn workers) keeps the host but changes the pid.
-    global _host
-    pid = os.getpid()
-    if _host is None or _host[0] != pid:
-        try:
-            name = socket.gethostname()
-        except OSError:
-            name = os.environ.get("HOSTNAME", "unknown")
-        _host = (pid, name)
-    return _host[1]
+def _refresh_identity() -> tuple[int, str]:
+    # Read once per process (os.getpid() is a system call per line otherwise); forgotten at fork, so
+    # that each gunicorn worker reports its own pid.
+    global _identity
+    try:
+        name = socket.gethostname()
+    except OSError:
+        name = os.environ.get("HOSTNAME", "unknown")
+    _identity = (os.getpid(), name)
+    return _identity
+
+
+def _forget_identity() -> None:
+    global _identity
+    _identity = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_forget_identity)
 
 
 def add_process(_: object, __: str, event_dict: EventDict) -> EventDict:
     """The replica's identity, so that lines from many replicas can be merged and told apart."""
-    event_dict["pid"] = os.getpid()
-    event_dict["host"] = _host_name()
+    identity = _identity or _refresh_identity()
+    event_dict["pid"] = identity[0]
+    event_dict["host"] = identity[1]
     return event_dict
 
 
@@ -77,6 +100,8 @@ def add_request_context(_: object, __: str, event_dict: EventDict) -> EventDict:
     The server stores them per request (``x-request-id``, else a fresh uuid4), so nothing can leak from one
     request into the next, and the server's own lines get them too.
     """
+    if "request_id" in event_dict:  # bound by the caller, who had the request at hand
+        return event_dict
     context = _request.current_ids()
     if context:
         for key, value in context.items():
@@ -187,12 +212,16 @@ def _json_default(value: object) -> str:
         return f"<unrepresentable {type(value).__name__}>"
 
 
+# One encoder for every line: json.dumps(default=...) would build a new one per call.
+_encoder = json.JSONEncoder(default=_json_default)
+
+
 def render_json(_: object, __: str, event_dict: EventDict) -> str:
     """One JSON object, on one line, with the head keys first."""
     ordered = {key: event_dict.pop(key) for key in HEAD_KEYS if key in event_dict}
     ordered.update(event_dict)
     try:
-        return json.dumps(ordered, default=_json_default)
+        return _encoder.encode(ordered)
     except Exception:
         # Circular structures, keys json rejects: keep the line, lose only what could not be encoded.
         fallback = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from . import _events
+from . import _access, _events
 from ._config import ConfigError, Settings
 from ._logging import configure_logging, install_stdlib_bridge
 
@@ -35,4 +35,5 @@ def ensure_started() -> Settings:
             configure_logging(_settings)
             _configured_pid = os.getpid()
         install_stdlib_bridge(_settings.log_level)
+        _access.connect()
         return _settings

@@ -47,14 +47,39 @@ def test_users_logging_and_print_inside_run_are_json_with_the_request_id(server:
     assert by_logger["user.plain"]["event"] == "plain run got 2 characters"
     assert by_logger["user.plain"]["level"] == "info"  # dropped below WARNING by the bare server
     assert by_logger["azmlinfsrv.print"]["event"] == "plain run printed"
-    # The server's own lines of the same request carry its id too.
-    assert any(e["logger"] == "azmlinfsrv" and e["event"].startswith("POST /score 200") for e in mine)
-    assert wait_for(
-        lambda: any(
-            e["logger"] == "gunicorn.access" and e["http"]["status"] == 200
-            for e in server.events(request_id="req-user-lines")
+    # The server's own lines inside the request carry its id too.
+    assert any(e["logger"] == "azmlinfsrv.user_script" or e["logger"] == "shim" for e in mine)
+
+
+def test_one_line_per_successful_request_folds_the_servers_access_lines(server: Server) -> None:
+    assert score(server, b'{"x": [5]}', **{"x-request-id": "req-folded"}) == 200
+    event = server.wait_for_event("shim.run.ok", request_id="req-folded")
+    assert event["http"]["method"] == "POST" and event["http"]["path"] == "/score"
+    assert event["http"]["status"] == 200 and event["http"]["bytes"] > 0
+    assert event["http"]["duration_ms"] >= event["duration_ms"]
+    # The next request's lines are written: by then the folded access lines would have been too.
+    assert score(server, b"{}", **{"x-request-id": "req-folded-next"}) == 200
+    server.wait_for_event("shim.run.ok", request_id="req-folded-next")
+    lines = server.events(request_id="req-folded")
+    assert [e["event"] for e in lines if e["logger"] in ("azmlinfsrv", "gunicorn.access")] == []
+    assert [e["event"] for e in lines if e["logger"] == "shim"] == ["shim.run.ok"]
+
+
+def test_requests_that_do_not_end_in_a_successful_run_keep_the_servers_lines(server: Server) -> None:
+    assert score(server, b'{"fail": 1}', **{"x-request-id": "req-kept-500"}) == 500
+    assert score(server, b"\xff", **{"x-request-id": "req-kept-400"}) == 400  # not UTF-8: run() is not called
+    for request_id, status in (("req-kept-500", 500), ("req-kept-400", 400)):
+        assert wait_for(
+            lambda rid=request_id, st=status: any(
+                e["logger"] == "gunicorn.access" and e["http"]["status"] == st for e in server.events(request_id=rid)
+            )
         )
-    )
+        assert any(
+            e["logger"] == "azmlinfsrv" and f" {status} " in e["event"] for e in server.events(request_id=request_id)
+        )
+    with server.client() as client:
+        assert client.get("/nope").status_code == 404
+    assert wait_for(lambda: any(e.get("http", {}).get("path") == "/nope" for e in server.events()))
 
 
 def test_users_lines_during_init_are_json(server: Server) -> None:

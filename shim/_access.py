@@ -1,0 +1,158 @@
+"""One line per scored request: ``shim.run.ok`` carries what the server's two access lines said.
+
+The bare server writes two lines per request: its own ``POST /score 200 1.102ms 13`` (``azmlinfsrv``,
+from ``routes._after_request``) and gunicorn's access line. The shim's ``shim.run.ok`` would be a third.
+Instead, a successful ``run()`` only notes its duration on ``flask.g``; when Flask has finished the
+response (the ``request_finished`` signal, https://flask.palletsprojects.com/en/stable/api/#signals),
+the shim prepares one ``shim.run.ok`` line with the run's duration, the request ids and an ``http``
+object (method, path, status, bytes, duration), writes it when the server closes the response (after
+sending it, where gunicorn writes its access line), and its handler skips the two access lines of that
+request. Nothing is lost: the folded lines' facts are in ``http``, and every request that did not end in
+a successful run (bad input, 404, a failing ``run()``, a 5xx answer) keeps the server's lines as they are.
+Other handlers of those loggers (a file the user configured) still get every line.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import threading
+from time import perf_counter
+from typing import Any
+
+from . import _logging, _request
+
+log = _logging.get_logger("shim")
+
+_RUN_KEY = "_score_shim_run_ms"
+_connected = False
+_lock = threading.Lock()
+#: Request ids whose gunicorn access line is folded into a shim.run.ok already written.
+_folded_access: dict[str, int] = {}
+_MAX_FOLDED = 4096
+
+#: Set when the shim's own code fails here; never raised into the request.
+failures = 0
+
+
+def connect() -> bool:
+    """Listen for finished Flask requests, if the server (Flask) is loaded. Idempotent."""
+    global _connected
+    if _connected:
+        return True
+    flask = sys.modules.get("flask")
+    if flask is None:
+        return False
+    try:
+        flask.request_finished.connect(_on_request_finished, weak=False)
+    except Exception:
+        return False
+    _logging.add_record_filter(_is_folded)
+    _connected = True
+    return True
+
+
+def defer_run_ok(duration_ms: float) -> bool:
+    """Keep a successful run's duration for the request's summary line.
+
+    False when there is no served request to summarise (``score-shim check``, tests, the level is above
+    info): the caller then writes ``shim.run.ok`` at once.
+    """
+    if not _connected or not _logging.enabled("info"):
+        return False
+    state = _request.current()
+    if state is None:
+        return False
+    try:
+        setattr(state[1], _RUN_KEY, duration_ms)
+        return True
+    except Exception:
+        return False
+
+
+def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
+    global failures
+    try:
+        state = _request.current()
+        if state is None:
+            return
+        request, g = state
+        duration_ms = g.pop(_RUN_KEY, None)
+        if duration_ms is None:
+            return
+        status = int(response.status_code)
+        http: dict[str, Any] = {
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "bytes": response.content_length,
+        }
+        started = g.get("starting_perf_counter")
+        if started is not None:
+            http["duration_ms"] = round((perf_counter() - started) * 1000, 3)
+        fields: dict[str, Any] = {
+            "duration_ms": duration_ms,
+            "input_bytes": _request.input_bytes(request),
+            "http": http,
+        }
+        ids = _request.current_ids()
+        if ids:
+            fields.update(ids)
+        if status >= 500 and response.headers.get("x-ms-run-function-failed") == "False":
+            fields["diagnosis"] = (
+                "run() returned, but the server could not turn its result into a response: return "
+                "JSON-serialisable values (lists and dicts, not numpy arrays or custom objects); the "
+                "server's error line has the details."
+            )
+        # Written once the response has gone out (when the WSGI server closes it), as gunicorn writes
+        # its access line: the client does not wait for the log.
+        response.call_on_close(functools.partial(_write_run_ok, fields))
+        request_id = g.get("request_id")
+        if status < 500 and request_id:
+            with _lock:
+                if len(_folded_access) >= _MAX_FOLDED:
+                    _folded_access.clear()
+                _folded_access[request_id] = _folded_access.get(request_id, 0) + 1
+    except Exception:
+        failures += 1
+
+
+def _write_run_ok(fields: dict[str, Any]) -> None:
+    global failures
+    try:
+        log.info("shim.run.ok", **fields)
+    except Exception:
+        failures += 1
+
+
+def _access_status(message: str) -> int | None:
+    # The server's format: "<METHOD> <path> <status> <duration>ms <length>"; read from the right, as a
+    # path may hold spaces.
+    parts = message.rsplit(" ", 3)
+    return int(parts[1]) if len(parts) == 4 and parts[1].isdigit() else None
+
+
+def _is_folded(record: logging.LogRecord) -> bool:
+    """Whether the shim's handler skips ``record``, because a ``shim.run.ok`` line carries its facts."""
+    if record.name == "gunicorn.access":
+        args = record.args
+        request_id = args.get("{x-request-id}o") if isinstance(args, dict) else None
+        if not isinstance(request_id, str):
+            return False
+        with _lock:
+            count = _folded_access.get(request_id)
+            if not count:
+                return False
+            if count == 1:
+                del _folded_access[request_id]
+            else:
+                _folded_access[request_id] = count - 1
+        return True
+    if record.name == "azmlinfsrv" and record.funcName == "_after_request":
+        state = _request.current()
+        if state is None or state[1].get(_RUN_KEY) is None:
+            return False
+        status = _access_status(record.getMessage())
+        return status is not None and status < 500
+    return False
