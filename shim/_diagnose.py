@@ -1,0 +1,461 @@
+"""Why ``init()`` failed, in plain words, when the cause is a model that is not where the code looks.
+
+`diagnose_init_failure` takes the exception ``init()`` (or the script's import) raised and returns a
+`Diagnosis` (the cause and the fix as one text, plus the facts it found as data), or None when it cannot
+tell. It reads only the exception, the environment and the file system (bounded walks), never imports
+azureml-core, and never raises: the original exception is re-raised by the wrapper unchanged.
+
+Recognised: ``FileNotFoundError`` / ``OSError`` with a ``filename`` (the same file name found nearby, one
+folder off under ``AZUREML_MODEL_DIR``, near-miss names), ``TypeError`` about a ``NoneType`` path (an unset
+variable, read from the failing line), ``IndexError`` from an empty ``glob(...)[0]``, pickle / joblib load
+errors, and azureml-core's ``ModelNotFoundException`` / ``WebserviceException`` (by class name).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import linecache
+import os
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from time import perf_counter
+from types import TracebackType
+from typing import Any
+
+from ._model_path import ModelPathError, normalise, resolve
+from ._probe import display
+
+#: Bounds of the searches for a file of the same name.
+SEARCH_ENTRIES = 20_000
+SEARCH_SECONDS = 0.5
+SEARCH_DEPTH = 8
+V2_NOTE = "a registered folder keeps its folder name under AZUREML_MODEL_DIR"
+UNSET_FIX = "pass --model-dir to `score-shim serve` / azmlinfsrv, or check the deployment's model"
+
+
+@dataclass
+class Diagnosis:
+    """The cause and the fix in plain words (``text``), and what was found, as data (``facts``)."""
+
+    kind: str
+    text: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "facts": self.facts}
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def diagnose_init_failure(error: BaseException) -> Diagnosis | None:
+    """A diagnosis for an exception from ``init()`` or the script's import; None when the cause is unknown."""
+    try:
+        return _diagnose(error)
+    except Exception:
+        return None
+
+
+def event_fields(error: BaseException) -> dict[str, Any]:
+    """``diagnosis`` (text) and ``diagnosis_facts`` for a ``shim.init.failed`` line; empty when unknown."""
+    found = diagnose_init_failure(error)
+    if found is None:
+        return {}
+    return {"diagnosis": found.text, "diagnosis_facts": {"kind": found.kind, **found.facts}}
+
+
+def _diagnose(error: BaseException) -> Diagnosis | None:
+    names = {cls.__name__ for cls in type(error).__mro__}
+    module = type(error).__module__ or ""
+    if names & {"ModelNotFoundException", "WebserviceException"} and module.startswith("azureml"):
+        return _azureml_core(error)
+    if isinstance(error, ModelPathError):  # shim.get_model_path: its message already says what exists
+        return Diagnosis("model_path", error.message, {"type": type(error).__name__})
+    if isinstance(error, OSError) and error.filename is not None:
+        return _missing_file(error)
+    if _from_unpickling(error):
+        return _model_load(error)
+    if isinstance(error, TypeError) and "NoneType" in str(error):
+        return _none_path(error)
+    if isinstance(error, IndexError) and "glob" in _user_source(error):
+        return _empty_glob(error)
+    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
+        return _unset_environ_key(error, error.args[0])
+    return None
+
+
+def _unset_environ_key(error: KeyError, name: str) -> Diagnosis | None:
+    """``os.environ['AZUREML_MODEL_DIR']`` with the variable unset."""
+    if os.environ.get(name) is not None or not re.search(r"environ\[", _user_source(error)):
+        return None
+    fix = UNSET_FIX if name == "AZUREML_MODEL_DIR" else "set it (for example in the deployment's environment_variables)"
+    return Diagnosis("unset_variable", f"{name} is not set: {fix}", {"variable": name})
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+
+
+def _frames(error: BaseException) -> list[tuple[str, int, str]]:
+    out = []
+    tb: TracebackType | None = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        out.append((code.co_filename, tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    return out
+
+
+def _user_source(error: BaseException) -> str:
+    """The source lines of the traceback's frames outside Python, libraries and the shim."""
+    from ._processors import is_user_file
+
+    lines = [linecache.getline(f, n).strip() for f, n, _ in _frames(error) if is_user_file(f)]
+    return "\n".join(line for line in lines if line)
+
+
+def _model_dir() -> str | None:
+    return os.environ.get("AZUREML_MODEL_DIR") or None
+
+
+def _listing(path: str, limit: int = 12) -> str:
+    try:
+        entries = sorted(os.listdir(path))
+    except OSError as error:
+        return f"cannot be listed: {error.strerror}"
+    if not entries:
+        return "nothing (empty)"
+    shown = ", ".join(display(e) + ("/" if os.path.isdir(os.path.join(path, e)) else "") for e in entries[:limit])
+    return shown + (f" and {len(entries) - limit} more" if len(entries) > limit else "")
+
+
+def _find(root: str, match: Any, *, limit: int = 5) -> list[str]:
+    """Paths under ``root`` whose file name satisfies ``match``, breadth first (nearest first), bounded."""
+    found: list[str] = []
+    deadline = perf_counter() + SEARCH_SECONDS
+    seen = 0
+    queue: deque[tuple[str, int]] = deque([(root, 0)])
+    visited = {os.path.realpath(root)}
+    while queue and len(found) < limit:
+        folder, depth = queue.popleft()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    seen += 1
+                    if seen > SEARCH_ENTRIES or perf_counter() > deadline:
+                        return found
+                    if match(entry.name):
+                        found.append(entry.path)
+                        if len(found) >= limit:
+                            return found
+                    try:
+                        if entry.is_dir() and depth < SEARCH_DEPTH:
+                            real = os.path.realpath(entry.path)
+                            if real not in visited:
+                                visited.add(real)
+                                queue.append((entry.path, depth + 1))
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return found
+
+
+def _existing_ancestor(path: str) -> str | None:
+    current = os.path.abspath(path)
+    for _ in range(64):
+        parent = os.path.dirname(current)
+        if os.path.isdir(parent):
+            return parent
+        if parent == current:
+            return None
+        current = parent
+    return None
+
+
+def _relation(missing: str, found: str) -> str:
+    """How far a found file is from the path that was asked for, in words."""
+    want = os.path.dirname(os.path.abspath(missing)).split(os.sep)
+    have = os.path.dirname(os.path.abspath(found)).split(os.sep)
+    common = len(os.path.commonpath([os.sep.join(want) or os.sep, os.sep.join(have) or os.sep]).split(os.sep))
+    up, down = len(want) - common, have[common:]
+    if up == 0 and len(down) == 1:
+        return f"one folder down, under '{display(down[0])}/'"
+    if up == 0 and down:
+        return f"{len(down)} folders down, under '{display('/'.join(down))}/'"
+    if up == 1 and not down:
+        return "one folder up"
+    if not down:
+        return f"{up} folders up"
+    return f"{up} folder(s) up, then under '{display('/'.join(down))}/'"
+
+
+# -- the causes ---------------------------------------------------------------------------------------
+
+
+def _missing_file(error: OSError) -> Diagnosis:
+    asked = os.fsdecode(error.filename)
+    absolute = os.path.abspath(asked)
+    facts: dict[str, Any] = {"path": display(asked), "absolute": display(absolute), "errno": error.errno}
+    model_dir = _model_dir()
+    facts["azureml_model_dir"] = model_dir
+    if isinstance(error, IsADirectoryError) or (os.path.isdir(asked) and not isinstance(error, FileNotFoundError)):
+        return Diagnosis(
+            "is_a_folder",
+            f"{display(asked)} is a folder, not a file (it holds {_listing(asked)}): a registered folder is mounted "
+            "as a folder; open the file inside it",
+            facts,
+        )
+    if isinstance(error, PermissionError):
+        return Diagnosis(
+            "unreadable", f"{display(asked)} exists but this process cannot read it: fix its permissions", facts
+        )
+    if isinstance(error, NotADirectoryError):
+        return Diagnosis(
+            "file_for_folder",
+            f"a part of {display(asked)} is a file where a folder was expected (a registered file, not a folder?)",
+            facts,
+        )
+    if not isinstance(error, FileNotFoundError) and os.path.exists(asked):
+        return Diagnosis(
+            "os_error",
+            f"{display(asked)} exists, but using it failed ({error.strerror or error}): the file may be damaged, "
+            "still being written, or of another format than the code expects",
+            facts,
+        )
+    parts = []
+    if not os.path.isabs(asked):
+        parts.append(
+            f"{display(asked)} is relative, so it was looked up in the working directory ({os.getcwd()}), "
+            "which is not the script's folder in a container; build it from AZUREML_MODEL_DIR or __file__"
+        )
+    parts.insert(0, f"{display(absolute)} does not exist")
+    base = os.path.basename(absolute)
+    roots = []
+    ancestor = _existing_ancestor(absolute)
+    if model_dir and os.path.isdir(model_dir):
+        roots.append(model_dir)
+    if ancestor and ancestor != os.path.dirname(ancestor):  # never search a whole file system from /
+        roots.append(ancestor)
+    app_root = os.environ.get("AML_APP_ROOT")
+    if app_root and os.path.isdir(app_root):
+        roots.append(app_root)
+    found: list[str] = []
+    for root in roots:
+        for path in _find(root, lambda name: name == base):
+            if path not in found and os.path.abspath(path) != absolute:
+                found.append(path)
+    in_model_dir = False
+    if found:
+        nearest = sorted(found, key=lambda p: _distance(absolute, p))[:3]
+        facts["same_name_at"] = [display(p) for p in nearest]
+        where = "; ".join(f"{display(p)} ({_relation(absolute, p)})" for p in nearest)
+        inside = os.path.abspath(model_dir) + os.sep if model_dir else None
+        in_model_dir = inside is not None and any(os.path.abspath(p).startswith(inside) for p in nearest)
+        parts.append(f"the same file name exists at {where}" + (f" ({V2_NOTE})" if in_model_dir else ""))
+        parts.append(f"use {display(nearest[0])}")
+    else:
+        if ancestor:
+            facts["nearest_existing_folder"] = display(ancestor)
+            try:
+                siblings = os.listdir(ancestor)
+            except OSError:
+                siblings = []
+            wanted = os.path.relpath(absolute, ancestor).split(os.sep)[0]
+            misses = _near(wanted, siblings)
+            if misses:
+                facts["near_misses"] = misses
+                parts.append(f"did you mean {' or '.join(repr(m) for m in misses)} in {display(ancestor)}?")
+            if ancestor == os.path.dirname(ancestor):
+                parts.append("none of its folders exists")
+            else:
+                parts.append(f"the nearest existing folder is {display(ancestor)}, which holds {_listing(ancestor)}")
+        if model_dir is None:
+            parts.append(f"AZUREML_MODEL_DIR is not set: {UNSET_FIX}")
+        elif not os.path.isdir(model_dir):
+            parts.append(f"AZUREML_MODEL_DIR ({model_dir}) does not exist: check --model-dir or the deployment's model")
+        elif ancestor != model_dir:
+            parts.append(f"AZUREML_MODEL_DIR ({model_dir}) holds {_listing(model_dir)}")
+    return Diagnosis("file_not_found_nearby" if found else "file_not_found", "; ".join(parts), facts)
+
+
+def _distance(asked: str, found: str) -> tuple[int, str]:
+    want, have = asked.split(os.sep), found.split(os.sep)
+    common = 0
+    for a, b in zip(want, have, strict=False):
+        if a != b:
+            break
+        common += 1
+    return (len(want) - common) + (len(have) - common), found
+
+
+def _near(name: str, candidates: list[str]) -> list[str]:
+    key = normalise(name)
+    same = [c for c in candidates if c != name and normalise(c) == key]
+    close = difflib.get_close_matches(name, [c for c in candidates if c not in same and c != name], n=2, cutoff=0.8)
+    return [display(c) for c in same + close]
+
+
+_GETENV = re.compile(r"""(?:getenv|environ\.get)\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+
+
+def _none_path(error: TypeError) -> Diagnosis | None:
+    message = str(error)
+    if not re.search(r"PathLike|path|str, bytes", message):
+        return None
+    source = _user_source(error)
+    variables = list(dict.fromkeys(_GETENV.findall(source)))
+    unset = [name for name in variables if os.environ.get(name) is None]
+    facts: dict[str, Any] = {
+        "variables_read": variables,
+        "unset": unset,
+        "line": source.splitlines()[-1] if source else None,
+    }
+    if "AZUREML_MODEL_DIR" in unset or (not variables and _model_dir() is None):
+        return Diagnosis(
+            "unset_variable", f"AZUREML_MODEL_DIR is not set: {UNSET_FIX}", {**facts, "variable": "AZUREML_MODEL_DIR"}
+        )
+    if unset:
+        return Diagnosis(
+            "unset_variable",
+            f"{unset[0]} is not set, so os.getenv/os.environ.get returned None and a path was built from None: "
+            f"set {unset[0]} (for example in the deployment's environment_variables)",
+            {**facts, "variable": unset[0]},
+        )
+    return Diagnosis(
+        "none_path",
+        "a path was None (a variable or setting that is not set?): "
+        + (f"the failing line is `{facts['line']}`" if source else message),
+        facts,
+    )
+
+
+_GLOB_PATTERN = re.compile(r"""glob\((.*)\)""")
+_STRING = re.compile(r"""['"]([^'"]*[*?\[][^'"]*)['"]""")
+
+
+def _empty_glob(error: IndexError) -> Diagnosis:
+    source = _user_source(error)
+    line = next((ln for ln in reversed(source.splitlines()) if "glob" in ln), source)
+    patterns = _STRING.findall(line)
+    facts: dict[str, Any] = {"line": line, "patterns": patterns}
+    parts = [f"glob(...) matched nothing, so [0] raised IndexError (the line: `{line}`)"]
+    model_dir = _model_dir()
+    if model_dir is None:
+        parts.append(f"AZUREML_MODEL_DIR is not set: {UNSET_FIX}")
+    elif os.path.isdir(model_dir):
+        pattern = os.path.basename(patterns[-1]) if patterns else None
+        if pattern:
+            found = _find(model_dir, lambda name: fnmatch.fnmatch(name, pattern))
+            if found:
+                facts["matches_at"] = [display(p) for p in found[:3]]
+                parts.append(
+                    f"files matching {pattern!r} exist deeper: {', '.join(display(p) for p in found[:3])} ({V2_NOTE}); "
+                    "glob one folder deeper, or recursively: glob(os.path.join(model_dir, '**', "
+                    f"{pattern!r}), recursive=True)"
+                )
+        parts.append(f"AZUREML_MODEL_DIR ({model_dir}) holds {_listing(model_dir)}")
+    else:
+        parts.append(f"AZUREML_MODEL_DIR ({model_dir}) does not exist")
+    return Diagnosis("empty_glob", "; ".join(parts), facts)
+
+
+def _from_unpickling(error: BaseException) -> bool:
+    frames = _frames(error)
+    in_loader = any(
+        os.path.basename(f) in ("pickle.py", "numpy_pickle.py", "numpy_pickle_utils.py", "_pickle.py")
+        or f"{os.sep}joblib{os.sep}" in f
+        for f, _, _ in frames
+    )
+    if type(error).__name__ == "UnpicklingError":
+        return True
+    if not in_loader and not isinstance(error, (EOFError, ModuleNotFoundError, AttributeError, ValueError)):
+        return False
+    source = _user_source(error)
+    return in_loader or bool(re.search(r"\b(pickle|joblib|cloudpickle|dill)\.loads?\(|\bload\(", source))
+
+
+def _model_load(error: BaseException) -> Diagnosis:
+    message = str(error)
+    facts: dict[str, Any] = {"type": type(error).__name__, "message": message}
+    if "invalid load key" in message:
+        lfs = "'v'" in message
+        text = (
+            "the model file is not a pickle ("
+            + (
+                "it starts with 'v': a Git LFS pointer file, not the model; "
+                "fetch the real file with `git lfs pull` before registering it"
+                if lfs
+                else "the wrong file, or a truncated or text file"
+            )
+            + ")"
+        )
+        return Diagnosis("model_load", text, {**facts, "git_lfs_pointer": lfs})
+    if isinstance(error, EOFError) or "Ran out of input" in message:
+        return Diagnosis(
+            "model_load", "the model file is empty or truncated (EOF while unpickling): re-register the model", facts
+        )
+    if "Can't get attribute" in message:
+        found = re.search(r"Can't get attribute '([^']+)' on <module '([^']+)'", message)
+        name, where = (found.group(1), found.group(2)) if found else ("a class", "a module")
+        return Diagnosis(
+            "model_load",
+            f"the pickle refers to {name} in module "
+            f"{'__main__' if where.endswith('__main__') else where!r}, which does not define it here"
+            + (
+                " (it was defined in the training script run as __main__): move the class into a module that both "
+                "training and score.py import, or import it into score.py before loading"
+                if where == "__main__" or where.endswith(".__main__")
+                else ": the library version differs from the one that saved the model; pin it"
+            ),
+            facts,
+        )
+    if isinstance(error, ModuleNotFoundError):
+        return Diagnosis(
+            "model_load",
+            f"the pickle needs module {error.name!r}, which is not installed here (or was renamed in this version): "
+            "install the library version the model was trained with",
+            facts,
+        )
+    if "unsupported pickle protocol" in message:
+        return Diagnosis(
+            "model_load", "the model was pickled by a newer Python than this one: use the same Python version", facts
+        )
+    return Diagnosis(
+        "model_load",
+        f"loading the model failed while unpickling ({type(error).__name__}: {message}): the file may be damaged, "
+        "or saved with other library versions than the ones installed here",
+        facts,
+    )
+
+
+_NOT_FOUND = re.compile(r"Model (.+?) not found in cache at (.+?) or in current working directory")
+
+
+def _azureml_core(error: BaseException) -> Diagnosis:
+    message = str(getattr(error, "message", None) or error)
+    facts: dict[str, Any] = {"type": type(error).__name__, "message": message}
+    found = _NOT_FOUND.search(message)
+    name = found.group(1) if found else None
+    parts = ["azureml-core's Model.get_model_path failed: it looks only in $AML_APP_ROOT/azureml-models and ./<name>"]
+    model_dir = _model_dir()
+    if model_dir:
+        parts.append(
+            f"on a v2 managed endpoint the model is in AZUREML_MODEL_DIR ({model_dir}), "
+            f"which holds {_listing(model_dir)}"
+        )
+    else:
+        parts.append(f"AZUREML_MODEL_DIR is not set: {UNSET_FIX}")
+    if name:
+        facts["model_name"] = name
+        res = resolve(name)
+        if res.error is None and res.path is not None:
+            facts["shim_resolution"] = res.as_dict()
+            parts.append(
+                f"shim.get_model_path({name!r}) resolves it to {display(os.fspath(res.path))}: use it, or "
+                "os.path.join(os.environ['AZUREML_MODEL_DIR'], ...)"
+            )
+        else:
+            parts.append("use os.path.join(os.environ['AZUREML_MODEL_DIR'], <the file>) instead")
+    return Diagnosis("azureml_core_model_not_found", "; ".join(parts), facts)

@@ -1,0 +1,305 @@
+"""The init-time model probe: what the container really has where the model should be, as data.
+
+`probe_models` returns a plain dict (the ``shim.model.probe`` event's fields), so that the init wrapper
+can log it and ``score-shim check`` / ``score-shim logs`` can render it. It never raises: every problem it
+meets (an unset or relative ``AZUREML_MODEL_DIR``, a file where a folder should be, unreadable folders,
+symlink loops, non-UTF-8 names, ``//`` in paths) becomes a line in ``problems``.
+
+The walk is bounded in entries, depth and time, breadth first (the top of the tree first, which is what
+a person reads): a model folder of 100,000 files costs a few milliseconds, and the event says where and
+why the walk was cut (``walk.cut``).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections import deque
+from collections.abc import Iterator, Mapping
+from time import perf_counter
+from typing import Any
+
+from ._model_path import MODELS_FOLDER, RUN_CONTEXT_VARIABLES, cached_models, models_dir
+
+#: Bounds of the walk under AZUREML_MODEL_DIR.
+MAX_ENTRIES = 5_000
+MAX_DEPTH = 6
+MAX_SECONDS = 0.05
+#: How many entries the event lists (breadth first); the walk itself counts more.
+MAX_LISTED = 40
+
+
+def display(name: str) -> str:
+    """A file name as text that survives JSON and terminals: undecodable bytes shown as ``\\xff``."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _path_facts(variable: str, value: str | None, problems: list[str]) -> dict[str, Any]:
+    facts: dict[str, Any] = {"given": value}
+    if value is None:
+        return facts
+    if value == "":
+        problems.append(f"{variable} is set but empty")
+        return facts
+    absolute = os.path.abspath(value)
+    facts["absolute"] = absolute
+    if not os.path.isabs(value):
+        problems.append(
+            f"{variable} is relative ({value!r}): it resolves against the working directory ({os.getcwd()}) "
+            f"to {absolute}; the server does not make it absolute, so give an absolute path"
+        )
+    if "//" in value.replace("://", ""):
+        problems.append(
+            f"{variable} contains '//' ({value!r}): harmless on Linux, but a sign of a path joined "
+            "from an empty part (an unset variable?)"
+        )
+    try:
+        st = os.stat(value)
+        facts["exists"] = True
+        facts["is_dir"] = stat.S_ISDIR(st.st_mode)
+    except FileNotFoundError:
+        facts["exists"] = False
+        if os.path.islink(value):
+            problems.append(f"{variable} is a broken symlink ({value} -> {display(os.readlink(value))})")
+    except OSError as error:
+        facts["exists"] = os.path.lexists(value)
+        problems.append(f"{variable} ({value}) cannot be read: {error.strerror}")
+    real = os.path.realpath(value)
+    if real != absolute:
+        facts["symlink_target"] = display(real)
+    return facts
+
+
+def _layout(model_dir: str | None, facts: dict[str, Any]) -> str:
+    if not model_dir:
+        return "unset"
+    if not facts.get("exists"):
+        return "missing"
+    if not facts.get("is_dir"):
+        return "not_a_folder"
+    try:
+        entries = os.listdir(model_dir)
+    except OSError:
+        return "unreadable"
+    if not entries:
+        return "empty"
+    if os.path.basename(os.path.normpath(model_dir)).isdigit():
+        # azmlinfsrv's own rule: a last component of digits is one model's version folder
+        # (v2 managed endpoints: azureml-models/<name>/<version>).
+        return "single_model_version"
+    if os.path.basename(os.path.normpath(model_dir)) == MODELS_FOLDER or _looks_like_models_root(model_dir, entries):
+        return "multi_model_root"
+    return "v2_folder"
+
+
+def _looks_like_models_root(model_dir: str, entries: list[str]) -> bool:
+    for entry in entries[:50]:
+        try:
+            versions = os.listdir(os.path.join(model_dir, entry))
+        except OSError:
+            return False
+        if not versions or not all(v.isdigit() for v in versions):
+            return False
+    return True
+
+
+def _scandir(path: str) -> Iterator[os.DirEntry[str]]:
+    with os.scandir(path) as it:
+        yield from it
+
+
+def walk(
+    root: str,
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_depth: int = MAX_DEPTH,
+    max_seconds: float = MAX_SECONDS,
+    max_listed: int = MAX_LISTED,
+) -> dict[str, Any]:
+    """A bounded, breadth-first walk: counts, total size, the first entries, problems, and where it stopped.
+
+    Symlinked folders are followed once (their real path is remembered), so a loop is reported, not walked.
+    """
+    started = perf_counter()
+    deadline = started + max_seconds
+    listing: list[dict[str, Any]] = []
+    problems: list[str] = []
+    files = dirs = links = total = seen = 0
+    depth_limited = False
+    cut: dict[str, Any] | None = None
+    visited: set[str] = {os.path.realpath(root)}
+    queue: deque[tuple[str, str, int]] = deque([(root, "", 1)])
+    while queue and cut is None:
+        folder, rel_folder, depth = queue.popleft()
+        try:
+            entries = _scandir(folder)
+            for entry in entries:
+                seen += 1
+                if seen > max_entries:
+                    cut = {"reason": "entries", "limit": max_entries}
+                    break
+                if seen % 64 == 0 and perf_counter() > deadline:
+                    cut = {"reason": "time", "limit_ms": round(max_seconds * 1000, 1)}
+                    break
+                rel = f"{rel_folder}{entry.name}"
+                if not _is_utf8(entry.name):
+                    problems.append(f"non-UTF-8 file name: {display(rel)} (open it with os.fsencode / bytes paths)")
+                item: dict[str, Any] = {"path": display(rel)}
+                try:
+                    is_link = entry.is_symlink()
+                    if is_link:
+                        links += 1
+                        item["link"] = display(os.readlink(entry.path))
+                    if entry.is_dir():
+                        dirs += 1
+                        item["type"] = "dir"
+                        real = os.path.realpath(entry.path) if is_link else entry.path
+                        if is_link and _within(os.path.realpath(folder), real):
+                            problems.append(f"symlink loop: {display(rel)} -> {item['link']} (not followed)")
+                        elif is_link and real in visited:
+                            item["not_walked"] = "walked already (another path to the same folder)"
+                        elif depth >= max_depth:
+                            depth_limited = True
+                            item["not_walked"] = "depth"
+                        else:
+                            visited.add(os.path.realpath(entry.path))
+                            queue.append((entry.path, rel + "/", depth + 1))
+                    elif entry.is_file():
+                        files += 1
+                        item["type"] = "file"
+                        size = entry.stat().st_size
+                        item["bytes"] = size
+                        total += size
+                    elif is_link:
+                        item["type"] = "broken_link"
+                        if _points_to_itself(entry.path):
+                            problems.append(f"symlink loop: {display(rel)} -> {item['link']}")
+                        else:
+                            problems.append(f"broken symlink: {display(rel)} -> {item['link']}")
+                    else:
+                        item["type"] = "other"
+                except OSError as error:
+                    if error.errno == errno.ELOOP:
+                        item["type"] = "symlink_loop"
+                        problems.append(f"symlink loop: {display(rel)} -> {item.get('link', '?')}")
+                    else:
+                        item["type"] = "unreadable"
+                        problems.append(f"{display(rel)}: {error.strerror}")
+                if len(listing) < max_listed:
+                    listing.append(item)
+        except OSError as error:
+            problems.append(f"cannot list {display(rel_folder.rstrip('/') or '.')}: {error.strerror}")
+    result: dict[str, Any] = {
+        "files": files,
+        "dirs": dirs,
+        "symlinks": links,
+        "total_bytes": total,
+        "entries_seen": min(seen, max_entries),
+        "listing": listing,
+        "listed": len(listing),
+        "complete": cut is None and not depth_limited,
+        "duration_ms": round((perf_counter() - started) * 1000, 3),
+    }
+    if cut is not None:
+        result["cut"] = cut
+        result["note"] = "counts and total_bytes cover only the part walked"
+    elif depth_limited:
+        result["cut"] = {"reason": "depth", "limit": max_depth}
+    if problems:
+        result["problems"] = problems[:20]
+    return result
+
+
+def _within(path: str, ancestor: str) -> bool:
+    """Whether ``path`` is ``ancestor`` or lies below it: a symlink to an ancestor is a loop."""
+    return path == ancestor or path.startswith(ancestor.rstrip(os.sep) + os.sep)
+
+
+def _points_to_itself(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
+
+
+def probe_models(environ: Mapping[str, str] | None = None, **bounds: Any) -> dict[str, Any]:
+    """The ``shim.model.probe`` report: where the model should be, what is there, and what looks wrong.
+
+    Keys: ``aml_app_root`` and ``azureml_model_dir`` (``given``, ``absolute``, ``exists``, ``is_dir``,
+    ``symlink_target``), ``layout`` (``unset``, ``missing``, ``not_a_folder``, ``unreadable``, ``empty``,
+    ``single_model_version``, ``multi_model_root``, ``v2_folder``), ``models`` (name -> versions found,
+    from ``AZUREML_MODEL_DIR`` and from azureml-core's ``MODELS_DIR``), ``walk`` (see `walk`), ``problems``,
+    ``cwd``, ``duration_ms``. Never raises.
+    """
+    started = perf_counter()
+    report: dict[str, Any] = {}
+    problems: list[str] = []
+    try:
+        env = os.environ if environ is None else environ
+        try:
+            report["cwd"] = os.getcwd()
+        except OSError:
+            problems.append("the working directory no longer exists")
+        report["aml_app_root"] = _path_facts("AML_APP_ROOT", env.get("AML_APP_ROOT"), problems)
+        model_dir = env.get("AZUREML_MODEL_DIR")
+        facts = _path_facts("AZUREML_MODEL_DIR", model_dir, problems)
+        report["azureml_model_dir"] = facts
+        layout = _layout(model_dir, facts)
+        report["layout"] = layout
+        models: dict[str, Any] = {}
+        if layout == "unset":
+            problems.append(
+                "AZUREML_MODEL_DIR is not set: os.environ['AZUREML_MODEL_DIR'] will fail; pass --model-dir to "
+                "`score-shim serve` / azmlinfsrv, or check the deployment's model"
+            )
+        elif layout == "missing":
+            problems.append(f"AZUREML_MODEL_DIR ({model_dir}) does not exist")
+        elif layout == "not_a_folder":
+            problems.append(f"AZUREML_MODEL_DIR ({model_dir}) is a file, not a folder")
+        elif layout == "empty":
+            problems.append(f"AZUREML_MODEL_DIR ({model_dir}) is empty: the model was not mounted or downloaded")
+        elif layout == "unreadable":
+            problems.append(f"AZUREML_MODEL_DIR ({model_dir}) cannot be listed by this process")
+        if model_dir and layout not in ("unset", "missing", "not_a_folder", "unreadable"):
+            walked = walk(model_dir, **bounds)
+            report["walk"] = walked
+            problems.extend(walked.get("problems", []))
+            if layout == "single_model_version":
+                folder = os.path.normpath(model_dir)
+                models[display(os.path.basename(os.path.dirname(folder)))] = {
+                    "versions": [os.path.basename(folder)],
+                    "where": "AZUREML_MODEL_DIR",
+                }
+            elif layout == "multi_model_root":
+                for name, versions in cached_models(model_dir).items():
+                    models[display(name)] = {"versions": versions, "where": "AZUREML_MODEL_DIR"}
+        cache = models_dir(env)
+        report["models_dir"] = {"path": cache, "exists": os.path.isdir(cache)}
+        if report["models_dir"]["exists"] and os.path.abspath(cache) != os.path.abspath(model_dir or ""):
+            for name, versions in cached_models(cache).items():
+                models.setdefault(display(name), {"versions": versions, "where": "azureml-models"})
+        report["models"] = models
+        if all(env.get(name) for name in RUN_CONTEXT_VARIABLES):
+            problems.append(
+                "the run-context variables (AZUREML_RUN_ID, AZUREML_ARM_SUBSCRIPTION, ...) are set: azureml-core's "
+                "Model.get_model_path will go to the workspace over the network before the local cache"
+            )
+    except Exception as error:  # the probe must never break init(); say what happened instead
+        problems.append(f"the probe stopped early: {type(error).__name__}: {error}")
+    report["problems"] = problems
+    report["duration_ms"] = round((perf_counter() - started) * 1000, 3)
+    return report
