@@ -1,0 +1,416 @@
+"""Attach a debugger to the real server: a real DAP client, real debugpy, requests over HTTP on 127.0.0.1.
+
+Every wait is bounded. Nothing probes the debug port with a bare connect: debugpy's adapter takes one client
+session, so the tests wait for ``shim.debugger.listening`` in the log and then connect once, for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shim._serve import ServeError, ServeOptions, check_can_serve, server_environment, wait_until_healthy
+from tests._dap import DAPClient, attached
+from tests._server import free_port, parse_lines, running_server, wait_for
+
+DEBUGGEE = Path(__file__).parent / "scripts" / "debuggee.py"
+
+
+def marked_line(marker: str) -> int:
+    lines = DEBUGGEE.read_text().splitlines()
+    return next(number for number, text in enumerate(lines, 1) if text.rstrip().endswith(f"# {marker}"))
+
+
+RUN_LINE = marked_line("BREAKPOINT")
+INIT_LINE = marked_line("INIT BREAKPOINT")
+
+
+class Request:
+    """A POST /score on a thread of its own, so that the test can drive the debugger while it is held."""
+
+    def __init__(self, url: str, body: dict[str, Any]) -> None:
+        self.response: httpx.Response | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._send, args=(url, body), daemon=True)
+        self._thread.start()
+
+    def _send(self, url: str, body: dict[str, Any]) -> None:
+        try:
+            self.response = httpx.post(f"{url}/score", content=json.dumps(body), timeout=60)
+        except BaseException as error:
+            self.error = error
+
+    def result(self, timeout: float = 30) -> httpx.Response:
+        self._thread.join(timeout)
+        if self.response is None:
+            raise AssertionError(f"the request did not complete: {self.error!r}")
+        return self.response
+
+
+def stop_at(client: DAPClient, line: int) -> dict[str, Any]:
+    """Wait for ``stopped`` and check that it is at ``line`` of the user's own score.py."""
+    stopped = client.event("stopped", timeout=30)
+    assert stopped["body"]["reason"] == "breakpoint"
+    frame = client.top_frame(stopped["body"]["threadId"])
+    assert (frame["source"]["path"], frame["line"]) == (str(DEBUGGEE), line)
+    return {"thread": stopped["body"]["threadId"], "frame": frame["id"]}
+
+
+def stops_or_answers(clients: list[DAPClient], request: Request) -> DAPClient | None:
+    """Which debug session the request stopped in; None when it was answered without stopping."""
+    stopped: list[DAPClient] = []
+
+    def settled() -> bool:
+        stopped.extend(client for client in clients if client.has_event("stopped"))
+        return bool(stopped) or request.response is not None or request.error is not None
+
+    assert wait_for(settled, 30), "the request neither stopped nor completed"
+    return stopped[0] if stopped else None
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections in TIME_WAIT do not count
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+# -- score-shim serve --debug-port: the whole loop ------------------------------------------------
+
+
+@contextmanager
+def serve(args: list[str], log_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
+    out = log_dir / f"serve-debug-{len(list(log_dir.iterdir()))}.out"
+    err = out.with_suffix(".err")
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shim", "serve", str(DEBUGGEE), *args],
+            stdout=stdout,
+            stderr=stderr,
+            env={**os.environ, "SCORE_SHIM_LOG_FORMAT": "json"},
+            start_new_session=True,
+        )
+    try:
+        yield process, out, err
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for_event(out: Path, event: str, timeout: float = 60) -> dict[str, Any]:
+    def found() -> list[dict[str, Any]]:
+        return [e for e in parse_lines(out.read_text())[0] if e.get("event") == event]
+
+    assert wait_for(lambda: bool(found()), timeout), f"no {event} in:\n{out.read_text()[-3000:]}"
+    return found()[0]
+
+
+@pytest.mark.server
+def test_serve_debug_port_stops_at_a_breakpoint_in_score_py(log_dir: Path) -> None:
+    port, debug_port = free_port(), free_port()
+    with serve(["--port", str(port), "--debug-port", str(debug_port)], log_dir) as (process, out, err):
+        listening = wait_for_event(out, "shim.debugger.listening")
+        assert (listening["debug_host"], listening["debug_port"]) == ("127.0.0.1", debug_port)
+        assert listening["remote_root"] == str(DEBUGGEE.parent)
+        with attached("127.0.0.1", debug_port, breakpoints={str(DEBUGGEE): [RUN_LINE]}) as (client, verdicts):
+            assert verdicts[str(DEBUGGEE)][0]["verified"] is True
+            assert wait_for(lambda: healthy(port), 60), err.read_text()
+            request = Request(f"http://127.0.0.1:{port}", {"x": [1, 2, 3]})
+            held = stop_at(client, RUN_LINE)
+            assert client.evaluate("data['x']", held["frame"]) == "[1, 2, 3]"
+            assert request.response is None  # held at the breakpoint
+            client.request("continue", {"threadId": held["thread"]})
+            response = request.result()
+            assert response.status_code == 200
+            assert response.json()["total"] == 16
+        wait_for_event(out, "shim.debugger.attached")
+        wait_for_event(out, "shim.debugger.detached")
+        assert f"attach VS Code to 127.0.0.1:{debug_port}" in err.read_text()
+        # serve set the server's timeouts generously, so nothing warns that a breakpoint will be killed.
+        assert "shim.debugger.short_timeouts" not in out.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=40) == 0
+    assert wait_for(lambda: port_is_free(debug_port), 15), "the debug port stayed open after the server stopped"
+
+
+def healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.server
+def test_wait_for_debugger_lets_init_be_stepped_through(log_dir: Path) -> None:
+    port, debug_port = free_port(), free_port()
+    args = ["--port", str(port), "--debug-port", str(debug_port), "--wait-for-debugger"]
+    with serve(args, log_dir) as (_, out, err):
+        waiting = wait_for_event(out, "shim.debugger.waiting")
+        assert f"attaches to 127.0.0.1:{debug_port}" in waiting["diagnosis"]
+        assert not healthy(port)  # init() has not run: the server is not up yet
+        with attached("127.0.0.1", debug_port, breakpoints={str(DEBUGGEE): [INIT_LINE]}) as (client, _):
+            held = stop_at(client, INIT_LINE)
+            client.request("continue", {"threadId": held["thread"]})
+            assert wait_for(lambda: healthy(port), 60), err.read_text()
+        assert "init() waits until a debugger attaches" in err.read_text()
+    events = [e["event"] for e in parse_lines(out.read_text())[0]]
+    assert events.index("shim.debugger.waiting") < events.index("shim.debugger.attached")
+    assert events.index("shim.debugger.attached") < events.index("shim.init.ok")
+    assert "shim.debugger.wait_timeout" not in events
+
+
+@pytest.mark.server
+def test_the_wait_is_bounded_and_then_the_server_serves(log_dir: Path) -> None:
+    env = {"SCORE_SHIM_DEBUG_PORT": str(free_port()), "SCORE_SHIM_WAIT_FOR_DEBUGGER": "1"}
+    env["SCORE_SHIM_DEBUG_WAIT_TIMEOUT"] = "1.5"
+    with running_server(DEBUGGEE, log_dir, env=env) as server:
+        timed_out = server.wait_for_event("shim.debugger.wait_timeout")
+        assert "no debugger attached within 2 s" in timed_out["diagnosis"]
+        assert server.client().post("/score", content=b'{"x": [1]}').json()["total"] == 11
+
+
+@pytest.mark.server
+def test_stopping_while_waiting_for_the_debugger_ends_the_wait(log_dir: Path) -> None:
+    args = ["--port", str(free_port()), "--debug-port", str(free_port()), "--wait-for-debugger"]
+    with serve(args, log_dir) as (process, out, err):
+        wait_for_event(out, "shim.debugger.waiting")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=40) == 0, err.read_text()
+        cancelled = wait_for_event(out, "shim.debugger.wait_cancelled", timeout=5)
+        assert "the server is stopping" in cancelled["diagnosis"]
+
+
+# -- several workers -------------------------------------------------------------------------------
+
+
+@pytest.mark.server
+def test_two_workers_one_port_every_request_succeeds(log_dir: Path) -> None:
+    debug_port = free_port()
+    with running_server(DEBUGGEE, log_dir, workers=2, env={"SCORE_SHIM_DEBUG_PORT": str(debug_port)}) as server:
+        elsewhere = server.wait_for_event("shim.debugger.elsewhere")
+        listening = server.wait_for_event("shim.debugger.listening")
+        assert elsewhere["owner_pid"] == listening["pid"] != elsewhere["pid"]
+        with server.client() as client:
+            responses = [client.post("/score", content=json.dumps({"x": [n]})) for n in range(20)]
+        assert [r.status_code for r in responses] == [200] * 20
+        assert [r.json()["total"] for r in responses] == [n + 10 for n in range(20)]
+        assert len(server.events("shim.debugger.listening")) == 1
+        assert not server.events("shim.debugger.listen_failed")
+        # The worker that owns the port dies (as a WORKER TIMEOUT would kill it): its replacement takes over.
+        os.kill(listening["pid"], signal.SIGKILL)
+        assert wait_for(lambda: len(server.events("shim.debugger.listening")) == 2, 30), server.log_text()[-3000:]
+        successor = server.events("shim.debugger.listening")[-1]
+        assert successor["pid"] not in (listening["pid"], elsewhere["pid"])
+        with server.client() as client:
+            assert all(client.post("/score", content=b'{"x": [1]}').status_code == 200 for _ in range(10))
+        # ... and it is a real debugger: attach and stop in the new owner.
+        with attached("127.0.0.1", debug_port, breakpoints={str(DEBUGGEE): [RUN_LINE]}) as (dap, _):
+            for _ in range(20):  # requests until one reaches the worker that listens
+                request = Request(server.url, {"x": [5]})
+                if stops_or_answers([dap], request) is not None:
+                    held = stop_at(dap, RUN_LINE)
+                    assert dap.evaluate("os.getpid()", held["frame"]) == str(successor["pid"])
+                    dap.request("continue", {"threadId": held["thread"]})
+                    assert request.result().json()["total"] == 15
+                    break
+                assert request.result().json()["total"] == 15
+            else:
+                raise AssertionError("no request reached the worker that listens")
+
+
+@pytest.mark.server
+def test_preloaded_workers_join_the_session_as_subprocesses(log_dir: Path) -> None:
+    """WORKER_PRELOAD=true: the master listens before it forks; VS Code attaches to each worker it is told about."""
+    debug_port = free_port()
+    env = {"SCORE_SHIM_DEBUG_PORT": str(debug_port), "WORKER_PRELOAD": "true"}
+    with running_server(DEBUGGEE, log_dir, workers=2, env=env) as server:
+        server.wait_for_event("shim.debugger.listening")
+        clients: list[DAPClient] = []
+        master = DAPClient.connect("127.0.0.1", debug_port)
+        try:
+            master.attach()
+            for _ in range(2):  # what VS Code does with each `debugpyAttach`: a session of its own
+                child = master.event("debugpyAttach", timeout=20)["body"]
+                clients.append(DAPClient.connect("127.0.0.1", debug_port))
+                clients[-1].attach(breakpoints={str(DEBUGGEE): [RUN_LINE]}, **child)
+            request = Request(server.url, {"x": [2]})
+            worker = stops_or_answers(clients, request)
+            assert worker is not None, "the request was answered without stopping at the breakpoint"
+            held = stop_at(worker, RUN_LINE)
+            worker.request("continue", {"threadId": held["thread"]})
+            assert request.result().json()["total"] == 12
+        finally:
+            for client in [*clients, master]:
+                client.disconnect()
+                client.close()
+        with server.client() as client:
+            assert all(client.post("/score", content=b'{"x": [1]}').status_code == 200 for _ in range(6))
+
+
+# -- nothing of debugpy without a port; a debugger problem never takes the server down ------------
+
+
+@pytest.mark.server
+def test_debugpy_is_not_imported_without_a_port(log_dir: Path) -> None:
+    with running_server(DEBUGGEE, log_dir, env={"SCORE_SHIM_DEBUG_PORT": ""}) as server:
+        answer = server.client().post("/score", content=b'{"x": [1]}').json()
+        assert answer == {"total": 11, "debugpy_loaded": False, "pid": answer["pid"]}
+        assert not [e for e in server.events() if str(e.get("event", "")).startswith("shim.debugger.")]
+
+
+@pytest.fixture()
+def no_debugpy(tmp_path: Path) -> dict[str, str]:
+    """A Python path on which `import debugpy` fails, as in an image installed with score-shim[server] only."""
+    shadow = tmp_path / "no-debugpy" / "debugpy"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError(\"No module named 'debugpy'\")\n")
+    return {"PYTHONPATH": str(shadow.parent)}
+
+
+@contextmanager
+def port_in_use() -> Iterator[int]:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield int(holder.getsockname()[1])
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("case", ["debugpy missing", "port in use", "not an address here", "connect: no IDE"])
+def test_a_debugger_problem_is_a_warning_and_the_server_serves(
+    log_dir: Path, no_debugpy: dict[str, str], case: str
+) -> None:
+    expected = {
+        "debugpy missing": ("shim.debugger.unavailable", "debugpy is not installed"),
+        "port in use": ("shim.debugger.listen_failed", "already in use"),
+        "not an address here": ("shim.debugger.listen_failed", "not an address of this machine"),
+        "connect: no IDE": ("shim.debugger.connect_failed", "nothing accepted the connection"),
+    }[case]
+    with port_in_use() as busy:
+        env = {"SCORE_SHIM_DEBUG_PORT": str(busy if case == "port in use" else free_port())}
+        if case == "debugpy missing":
+            env.update(no_debugpy)
+        if case == "not an address here":
+            env["SCORE_SHIM_DEBUG_HOST"] = "192.0.2.1"  # TEST-NET-1: never an address of this machine
+        if case == "connect: no IDE":
+            env["SCORE_SHIM_DEBUG_MODE"] = "connect"
+        with running_server(DEBUGGEE, log_dir, env=env) as server:
+            problem = server.wait_for_event(expected[0])
+            assert problem["level"] in ("warning", "error")
+            assert expected[1] in problem["diagnosis"] and "goes on without" in problem["diagnosis"]
+            answer = server.client().post("/score", content=b'{"x": [1]}').json()
+            assert answer["total"] == 11
+            assert server.process.poll() is None
+            if case == "not an address here":
+                exposed = server.events("shim.debugger.exposed")[0]
+                assert "ANYONE who can reach 192.0.2.1" in exposed["diagnosis"]
+            assert not server.events("shim.debugger.listening")
+
+
+# -- the reverse direction: the IDE listens, the server connects ----------------------------------
+
+
+@pytest.mark.server
+def test_connect_mode_reaches_a_listening_ide(log_dir: Path) -> None:
+    """VS Code's "listen" attach: its debug adapter waits for the server, which connects to it."""
+    import debugpy.adapter
+
+    client_port, ide_port = free_port(), free_port()
+    adapter = subprocess.Popen(
+        [sys.executable, os.path.dirname(debugpy.adapter.__file__), "--host", "127.0.0.1", "--port", str(client_port)],
+        start_new_session=True,
+    )
+    try:
+        ide = connect_when_up(client_port)
+        ide.request("initialize", {"clientID": "score-shim-tests", "adapterID": "debugpy", "pathFormat": "path"})
+        attach = ide.send("attach", {"justMyCode": True, "listen": {"host": "127.0.0.1", "port": ide_port}})
+        env = {"SCORE_SHIM_DEBUG_PORT": str(ide_port), "SCORE_SHIM_DEBUG_MODE": "connect"}
+        with running_server(DEBUGGEE, log_dir, env=env, expect_healthy=False) as server:
+            ide.event("initialized", timeout=60)
+            ide.request("setBreakpoints", {"source": {"path": str(DEBUGGEE)}, "breakpoints": [{"line": RUN_LINE}]})
+            ide.request("configurationDone")
+            ide.response(attach)
+            assert wait_until_healthy(server.process, server.port, 60), server.log_text()[-3000:]
+            server.wait_for_event("shim.debugger.connected")
+            request = Request(server.url, {"x": [4]})
+            held = stop_at(ide, RUN_LINE)
+            ide.request("continue", {"threadId": held["thread"]})
+            assert request.result().json()["total"] == 14
+            ide.disconnect()
+            ide.close()
+    finally:
+        adapter.kill()
+        adapter.wait(timeout=10)
+
+
+def connect_when_up(port: int) -> DAPClient:
+    holder: list[DAPClient] = []
+
+    def up() -> bool:
+        try:
+            holder.append(DAPClient.connect("127.0.0.1", port, timeout=2))
+        except OSError:
+            return False
+        return True
+
+    assert wait_for(up, 20), f"the debug adapter did not listen on {port}"
+    return holder[0]
+
+
+# -- settings and serve's own checks (no server) ---------------------------------------------------
+
+
+def test_serve_sets_generous_timeouts_only_when_debugging_and_only_if_unset(tmp_path: Path) -> None:
+    script = tmp_path / "score.py"
+    debugging = ServeOptions(script=script, debug_port=5678, debug_host="0.0.0.0", wait_for_debugger=True)
+    env = server_environment(debugging, base={})
+    assert (env["SCORE_SHIM_DEBUG_PORT"], env["SCORE_SHIM_DEBUG_HOST"], env["SCORE_SHIM_WAIT_FOR_DEBUGGER"]) == (
+        "5678",
+        "0.0.0.0",
+        "1",
+    )
+    assert (env["WORKER_TIMEOUT"], env["SCORING_TIMEOUT_MS"]) == ("3600", "3600000")
+    assert server_environment(debugging, base={"WORKER_TIMEOUT": "30"})["WORKER_TIMEOUT"] == "30"
+    plain = server_environment(ServeOptions(script=script), base={})
+    assert "WORKER_TIMEOUT" not in plain and "SCORE_SHIM_DEBUG_PORT" not in plain
+
+
+def test_serve_refuses_a_debug_port_it_cannot_use(tmp_path: Path) -> None:
+    script = tmp_path / "score.py"
+    script.write_text("def init(): pass\ndef run(data): return data\n")
+    port = free_port()
+    with pytest.raises(ServeError, match="is also the scoring port"):
+        check_can_serve(ServeOptions(script=script, port=port, debug_port=port))
+    with port_in_use() as busy, pytest.raises(ServeError, match=f"debug port {busy} on 127.0.0.1 is already in use"):
+        check_can_serve(ServeOptions(script=script, port=port, debug_port=busy))
+
+
+def test_debug_flags_without_a_port_are_a_usage_error(log_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "shim", "serve", str(DEBUGGEE), "--wait-for-debugger"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--debug-host and --wait-for-debugger need --debug-port" in result.stderr
+    assert "Traceback" not in result.stderr
