@@ -19,7 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from . import overhead, throughput
+from . import logs, overhead, probe, throughput
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -40,7 +40,7 @@ class Figure:
 
     def row(self) -> tuple[str, str, str, str]:
         verdict = "-" if self.met is None else ("met" if self.met else "MISSED")
-        digits = {"us/call": 2, "req/s": 0}.get(self.unit, 3)
+        digits = {"us/call": 2, "req/s": 0, "lines/s": 0}.get(self.unit, 3)
         return self.name, f"{self.value:,.{digits}f} {self.unit}".rstrip(), self.target, verdict
 
 
@@ -75,6 +75,27 @@ def _figures(results: dict[str, Any]) -> list[Figure]:
             Figure(f"{label}: bare", run["bare_rps"], "req/s", "", None),
             Figure(f"{label}: wrapped", run["wrapped_rps"], "req/s", "", None),
             Figure(f"{label}: ratio wrapped/bare", run["ratio"], "", f">= {MIN_RATIO:g}", run["ratio"] >= MIN_RATIO),
+        ]
+    if "probe" in results:  # the model probe before init(): start-up time, bounded by entries and time
+        found = results["probe"]
+        for key, label in (("small", "3 files"), ("large", f"{found['files']:,} files")):
+            worst = found[key]["max_ms"]
+            figures.append(
+                Figure(
+                    f"model probe, {label} (worst)",
+                    worst,
+                    "ms",
+                    f"<= {found['target_ms']:g} ms",
+                    worst <= found["target_ms"],
+                )
+            )
+    if "logs" in results:  # score-shim logs: lines/s through the reader, the shim's JSON lines held to a target
+        read = results["logs"]
+        target = logs.TARGET_JSON_LPS
+        json_lps, text_lps = read["json"]["lines_per_s"], read["text"]["lines_per_s"]
+        figures += [
+            Figure("logs: shim JSON lines", json_lps, "lines/s", f">= {target:,}", json_lps >= target),
+            Figure("logs: server text lines", text_lps, "lines/s", "", None),
         ]
     return figures
 
@@ -118,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{rounds} rounds x {requests} requests each side"
         )
         results["throughput"].append(throughput.measure(workers, threads, rounds, requests))
+    _say(f"model probe: {rounds} rounds on 3 files and on {probe.FILES:,} files (creating them takes a while)")
+    results["probe"] = probe.measure(rounds)
+    log_lines = 100_000 if args.quick else 400_000
+    _say(f"score-shim logs: {rounds} rounds over {log_lines:,} JSON lines and {log_lines:,} text lines")
+    results["logs"] = logs.measure(rounds, log_lines)
 
     figures = _figures(results)
     results["figures"] = [

@@ -10,12 +10,14 @@ Public API::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import _wrap
+from . import _debugger, _wrap
 from ._config import ConfigError, Settings
 from ._logging import JSONFormatter, configure_logging, get_logger
+from ._model_path import ModelNotFoundException, ModelPathError, WebserviceException, get_model_path
 from ._setup import ensure_started
 from ._version import __version__
 
@@ -25,9 +27,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 def wrap_init(init: F) -> F:
     """Wrap your own ``init()``: structured start-up events and a logged failure (re-raised unchanged).
 
-    Starts the shim's logging on first use, as the drop-in entry does.
+    Starts the shim's logging on first use, as the drop-in entry does, and the debug port when
+    ``SCORE_SHIM_DEBUG_PORT`` asks for one (before ``init()`` runs).
     """
-    ensure_started()
+    settings = ensure_started()
+    code = getattr(init, "__code__", None)
+    _debugger.start(settings, remote_root=os.path.dirname(code.co_filename) if code is not None else None)
     return _wrap.wrap_init(init)
 
 
@@ -43,10 +48,14 @@ def wrap_run(run: F) -> F:
 __all__ = [
     "ConfigError",
     "JSONFormatter",
+    "ModelNotFoundException",
+    "ModelPathError",
     "Settings",
+    "WebserviceException",
     "__version__",
     "configure_logging",
     "get_logger",
+    "get_model_path",
     "wrap_init",
     "wrap_run",
 ]

@@ -26,6 +26,7 @@ from . import _logging, _request
 log = _logging.get_logger("shim")
 
 _RUN_KEY = "_score_shim_run_ms"
+_PAYLOAD_KEY = "_score_shim_payload"
 _connected = False
 _lock = threading.Lock()
 #: Request ids whose gunicorn access line is folded into a shim.run.ok already written.
@@ -53,7 +54,7 @@ def connect() -> bool:
     return True
 
 
-def defer_run_ok(duration_ms: float) -> bool:
+def defer_run_ok(duration_ms: float, payload: str | None = None) -> bool:
     """Keep a successful run's duration for the request's summary line.
 
     False when there is no served request to summarise (``score-shim check``, tests, the level is above
@@ -66,6 +67,8 @@ def defer_run_ok(duration_ms: float) -> bool:
         return False
     try:
         setattr(state[1], _RUN_KEY, duration_ms)
+        if payload is not None:
+            setattr(state[1], _PAYLOAD_KEY, payload)
         return True
     except Exception:
         return False
@@ -99,6 +102,9 @@ def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
         ids = _request.current_ids()
         if ids:
             fields.update(ids)
+        payload = g.pop(_PAYLOAD_KEY, None)
+        if payload is not None:
+            fields["payload"] = payload
         if status >= 500 and response.headers.get("x-ms-run-function-failed") == "False":
             fields["diagnosis"] = (
                 "run() returned, but the server could not turn its result into a response: return "
@@ -114,16 +120,18 @@ def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
                 if len(_folded_access) >= _MAX_FOLDED:
                     _folded_access.clear()
                 _folded_access[request_id] = _folded_access.get(request_id, 0) + 1
-    except Exception:
+    except Exception as error:
         failures += 1
+        _logging.report_internal_error("_access", error)
 
 
 def _write_run_ok(fields: dict[str, Any]) -> None:
     global failures
     try:
         log.info("shim.run.ok", **fields)
-    except Exception:
+    except Exception as error:
         failures += 1
+        _logging.report_internal_error("_access", error)
 
 
 def _access_status(message: str) -> int | None:

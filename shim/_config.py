@@ -10,11 +10,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import overload
 
 PREFIX = "SCORE_SHIM_"
 
 LOG_FORMATS = ("json", "console", "auto")
+INIT_FAILURE_MODES = ("exit", "hold")
+PAYLOAD_MAX_CHARS_DEFAULT = 1000
+MEMORY_WARN_PERCENT_DEFAULT = 90
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+#: listen: the shim opens the port and VS Code attaches; connect: VS Code listens and the shim connects to it.
+DEBUG_MODES = ("listen", "connect")
+#: How long SCORE_SHIM_WAIT_FOR_DEBUGGER waits for VS Code before init() goes on without it.
+DEBUG_WAIT_TIMEOUT_DEFAULT = 300.0
+DEBUG_WAIT_TIMEOUT_MAX = 86400.0
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -37,8 +46,15 @@ class Settings:
     debug_port: int | None = None
     debug_host: str = "127.0.0.1"
     wait_for_debugger: bool = False
+    debug_mode: str = "listen"
+    debug_wait_timeout: float = DEBUG_WAIT_TIMEOUT_DEFAULT
     log_format: str = "auto"
     log_level: str = "info"
+    on_init_failure: str = "exit"
+    slow_run_ms: int | None = None
+    log_payloads: bool = False
+    payload_max_chars: int = PAYLOAD_MAX_CHARS_DEFAULT
+    memory_warn_percent: int = MEMORY_WARN_PERCENT_DEFAULT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,8 +66,15 @@ class Settings:
             debug_port=_port(env, "DEBUG_PORT"),
             debug_host=env.get(PREFIX + "DEBUG_HOST", "").strip() or "127.0.0.1",
             wait_for_debugger=_flag(env, "WAIT_FOR_DEBUGGER"),
+            debug_mode=_choice(env, "DEBUG_MODE", DEBUG_MODES, "listen"),
+            debug_wait_timeout=_seconds(env, "DEBUG_WAIT_TIMEOUT", DEBUG_WAIT_TIMEOUT_DEFAULT),
             log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, "auto"),
             log_level=_choice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+            on_init_failure=_choice(env, "ON_INIT_FAILURE", INIT_FAILURE_MODES, "exit"),
+            slow_run_ms=_whole(env, "SLOW_RUN_MS", None, low=1, high=86_400_000),
+            log_payloads=_flag(env, "LOG_PAYLOADS"),
+            payload_max_chars=_whole(env, "PAYLOAD_MAX_CHARS", PAYLOAD_MAX_CHARS_DEFAULT, low=1, high=1_000_000),
+            memory_warn_percent=_whole(env, "MEMORY_WARN_PERCENT", MEMORY_WARN_PERCENT_DEFAULT, low=1, high=100),
         )
 
 
@@ -84,3 +107,36 @@ def _port(env: Mapping[str, str], name: str) -> int | None:
     if not 1 <= port <= 65535:
         raise ConfigError(f"{PREFIX}{name}={raw!r} is not a TCP port: use a whole number from 1 to 65535.")
     return port
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float = DEBUG_WAIT_TIMEOUT_MAX) -> float:
+    raw = env.get(PREFIX + name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= maximum:  # also rejects nan and inf
+        raise ConfigError(
+            f"{PREFIX}{name}={raw!r} is not a duration: use a number of seconds above 0 and at most "
+            f"{maximum:.0f}, e.g. 120."
+        )
+    return value
+
+
+@overload
+def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int: ...
+@overload
+def _whole(env: Mapping[str, str], name: str, default: None, *, low: int, high: int) -> int | None: ...
+def _whole(env: Mapping[str, str], name: str, default: int | None, *, low: int, high: int) -> int | None:
+    raw = env.get(PREFIX + name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not accepted: use a whole number from {low} to {high}.")
+    return value

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any, TypeVar
 
-from . import _access, _request
-from ._logging import get_logger
+from . import _access, _memory, _payload, _request
+from ._logging import get_logger, report_internal_error
 from ._version import __version__
 
 log = get_logger("shim")
@@ -32,8 +32,9 @@ def _never_raises(fn: F) -> F:
         global failures
         try:
             fn(*args, **kwargs)
-        except Exception:
+        except Exception as error:
             failures += 1
+            report_internal_error(f"_events.{fn.__name__}", error)
 
     return guarded  # type: ignore[return-value]
 
@@ -65,12 +66,36 @@ def init_start(entry_script: str | None) -> None:
 
 
 @_never_raises
+def model_probe() -> None:
+    """``shim.model.probe``: where the model should be and what is there, before ``init()`` runs."""
+    from ._probe import probe_models
+
+    report = probe_models()
+    # No model at all (AZUREML_MODEL_DIR unset) is normal for a deployment without one: info, not warning.
+    problems = report.get("problems", [])
+    worrying = len(problems) > 1 or (bool(problems) and report.get("layout") != "unset")
+    (log.warning if worrying else log.info)("shim.model.probe", **report)
+
+
+def _diagnosis_fields(error: BaseException) -> dict[str, Any]:
+    try:
+        from ._diagnose import event_fields
+
+        return event_fields(error)
+    except Exception:
+        return {}
+
+
+@_never_raises
 def init_ok(started: float) -> None:
-    log.info("shim.init.ok", duration_ms=_ms_since(started))
+    # The memory init() left behind, and the container's limit: what the OOM killer will go by.
+    log.info("shim.init.ok", duration_ms=_ms_since(started), memory=_memory.snapshot())
 
 
 @_never_raises
 def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init", **details: Any) -> None:
+    if phase in ("init", "import") and "diagnosis" not in details:
+        details.update(_diagnosis_fields(error))  # a missing model, in plain words (shim._diagnose)
     fields: dict[str, Any] = {"phase": phase, "error": error, **details}
     if started is not None:
         fields["duration_ms"] = _ms_since(started)
@@ -78,15 +103,21 @@ def init_failed(error: BaseException, started: float | None = None, *, phase: st
 
 
 @_never_raises
-def run_ok(started: float) -> None:
+def run_ok(started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> None:
     duration_ms = _ms_since(started)
+    payload = _payload.describe(args, kwargs) if _payload.enabled else None
     # Inside a served request the line is written once the response is known, with its status.
-    if not _access.defer_run_ok(duration_ms):
-        log.info("shim.run.ok", duration_ms=duration_ms, input_bytes=_request.input_bytes())
+    if not _access.defer_run_ok(duration_ms, payload):
+        fields: dict[str, Any] = {"duration_ms": duration_ms, "input_bytes": _request.input_bytes()}
+        if payload is not None:
+            fields["payload"] = payload
+        log.info("shim.run.ok", **fields)
 
 
 @_never_raises
-def run_failed(error: BaseException, started: float) -> None:
+def run_failed(
+    error: BaseException, started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+) -> None:
     fields: dict[str, Any] = {}
     if isinstance(error, TimeoutError):
         # The server's SCORING_TIMEOUT_MS alarm: it re-raises `from None`, so this traceback is the only
@@ -96,6 +127,8 @@ def run_failed(error: BaseException, started: float) -> None:
             f"(SCORING_TIMEOUT_MS={os.environ.get('SCORING_TIMEOUT_MS', '3600000')}); "
             "the traceback shows the line it was on."
         )
+    if _payload.enabled:
+        fields["payload"] = _payload.describe(args, kwargs)
     log.error(
         "shim.run.failed", duration_ms=_ms_since(started), input_bytes=_request.input_bytes(), error=error, **fields
     )

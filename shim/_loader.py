@@ -72,8 +72,12 @@ def resolve_entry_script(
             return resolved
     for candidate in candidates:
         if candidate.is_dir():
-            scripts = sorted(p.name for p in candidate.glob("*.py"))[:10]
-            hint = f" It holds: {', '.join(scripts)}." if scripts else " It holds no .py file."
+            # Likely entry scripts first (score*.py, main.py), then the rest, ten at most.
+            names = sorted(
+                (p.name for p in candidate.glob("*.py")), key=lambda n: ("score" not in n and n != "main.py", n)
+            )
+            more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+            hint = f" It holds: {', '.join(names[:10])}{more}." if names else " It holds no .py file."
             raise ScriptLoadError(
                 f"{ENV_ENTRY_SCRIPT}={value!r} is a directory ({candidate}); name the script inside it.{hint}"
             )

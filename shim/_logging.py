@@ -7,6 +7,7 @@ processors instead (https://www.structlog.org/en/stable/configuration.html#where
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ import structlog
 from . import _processors as p
 from ._config import Settings
 from ._output import LineWriter
+from ._redact import redact_rendered
 
 Processor = Callable[[Any, str, p.EventDict], Any]
 
@@ -54,7 +56,7 @@ class _Pipeline:
         self.writer = writer
         self.renderer = renderer
         self.level = level
-        self.processors: list[Processor] = [*ENRICH, renderer]
+        self.processors: list[Processor] = [*ENRICH, renderer, redact_rendered]
         bound_logger_class: Any = structlog.make_filtering_bound_logger(level)
         self.root = bound_logger_class(writer, self.processors, {})
         self.bound: dict[str, Any] = {}
@@ -111,6 +113,28 @@ class _LoggerProxy:
         return getattr(bound, method)
 
 
+_internal_errors = 0
+
+
+def report_internal_error(where: str, error: BaseException) -> None:
+    """The shim's own code failed: say so, as a warning, without ever raising (sentry-python's rule).
+
+    The first 20 are logged, then one in a thousand, so that a bug on the hot path cannot flood the log.
+    """
+    global _internal_errors
+    _internal_errors += 1
+    if _internal_errors > 20 and _internal_errors % 1000:
+        return
+    with contextlib.suppress(Exception):
+        get_logger("shim").warning(
+            "shim.internal_error",
+            where=where,
+            error=error,
+            count=_internal_errors,
+            diagnosis="the shim's own code failed here; your script and its answer were not affected.",
+        )
+
+
 def get_logger(name: str = "shim") -> Any:
     """A structlog logger writing into the shim's stream; ``name`` becomes the ``logger`` field."""
     return _LoggerProxy(name)
@@ -145,7 +169,7 @@ def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
     event_dict: p.EventDict = {
         "timestamp": p.iso_timestamp(record.created),
         "level": record.levelname.lower(),
-        "event": message,
+        "event": p.clip(message, p.MAX_EVENT_CHARS),
         "logger": record.name,
     }
     for key, value in record.__dict__.items():
@@ -168,8 +192,9 @@ def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
 
 def render_record(record: logging.LogRecord, processors: Iterable[Processor]) -> str:
     event_dict: Any = record_to_event_dict(record)
+    method = event_dict["level"]
     for processor in processors:
-        event_dict = processor(None, event_dict["level"], event_dict)
+        event_dict = processor(None, method, event_dict)
     return str(event_dict)
 
 
@@ -180,7 +205,7 @@ class JSONFormatter(logging.Formatter):
     that names this class gives JSON server logs without the wrapper.
     """
 
-    _processors: tuple[Processor, ...] = (*ENRICH, p.render_json)
+    _processors: tuple[Processor, ...] = (*ENRICH, p.render_json, redact_rendered)
 
     def format(self, record: logging.LogRecord) -> str:
         try:

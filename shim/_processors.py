@@ -30,6 +30,9 @@ _LEVEL_OF_METHOD = {"exception": "error", "warn": "warning", "msg": "info", "fat
 #: How much of a traceback a single line may carry; the head and the tail are kept, where the user's
 #: frame and the exception are.
 MAX_TRACEBACK_CHARS = 16_000
+#: How much of an exception's message, or of a log record's text, one line may carry (head and tail).
+MAX_MESSAGE_CHARS = 4_000
+MAX_EVENT_CHARS = 16_000
 
 
 _second_cache: tuple[int, str] = (-1, "")
@@ -124,7 +127,7 @@ def _safe_str(exc: BaseException) -> str:
         return f"<{type(exc).__name__}: str() raised>"
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     half = limit // 2
@@ -173,7 +176,7 @@ def _where(tb: TracebackType | None) -> dict[str, Any] | None:
 
 def describe_exception(exc: BaseException) -> dict[str, Any]:
     """An exception as data: what a reader or ``score-shim logs`` groups failures by."""
-    described: dict[str, Any] = {"type": _type_name(exc), "message": _safe_str(exc)}
+    described: dict[str, Any] = {"type": _type_name(exc), "message": clip(_safe_str(exc), MAX_MESSAGE_CHARS)}
     if getattr(exc, "explains_itself", False):
         # The shim's own "what to fix" errors: the message is the whole story, a traceback of the
         # shim's internals would only bury it.
@@ -185,7 +188,7 @@ def describe_exception(exc: BaseException) -> dict[str, Any]:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     except Exception:
         text = "<traceback could not be formatted>"
-    described["traceback"] = _clip(text, MAX_TRACEBACK_CHARS)
+    described["traceback"] = clip(text, MAX_TRACEBACK_CHARS)
     return described
 
 

@@ -48,6 +48,10 @@ class ServeOptions:
     workers: int = 1
     shim: bool = True
     env: Mapping[str, str] = field(default_factory=dict)
+    #: A debugpy port for VS Code (SCORE_SHIM_DEBUG_PORT), where it listens, and whether init() waits for it.
+    debug_port: int | None = None
+    debug_host: str | None = None
+    wait_for_debugger: bool = False
 
 
 def wrapper_entry_script() -> Path:
@@ -91,7 +95,19 @@ def server_environment(options: ServeOptions, base: Mapping[str, str] | None = N
     # azmlinfsrv turns App Insights off unless it is enabled with a key; a local run never sends to Azure.
     if env.get("AML_APP_INSIGHTS_ENABLED") != "true" or not env.get("AML_APP_INSIGHTS_KEY"):
         env["AML_APP_INSIGHTS_ENABLED"] = "false"
+    if options.debug_port is not None:
+        env["SCORE_SHIM_DEBUG_PORT"] = str(options.debug_port)
+        if options.debug_host:
+            env["SCORE_SHIM_DEBUG_HOST"] = options.debug_host
+        if options.wait_for_debugger:
+            env["SCORE_SHIM_WAIT_FOR_DEBUGGER"] = "1"
     env.update(options.env)  # what the caller set explicitly wins
+    if options.shim and env.get("SCORE_SHIM_DEBUG_PORT", "").strip():
+        # A breakpoint holds the request: keep the server's timeouts from killing it (unless set by the user).
+        from ._debugger import GENEROUS_SCORING_TIMEOUT_MS, GENEROUS_WORKER_TIMEOUT_S
+
+        env.setdefault("WORKER_TIMEOUT", str(GENEROUS_WORKER_TIMEOUT_S))
+        env.setdefault("SCORING_TIMEOUT_MS", str(GENEROUS_SCORING_TIMEOUT_MS))
     return env
 
 
@@ -114,6 +130,8 @@ def check_can_serve(options: ServeOptions) -> None:
         raise ServeError(f"--model-dir {options.model_dir}: no such directory.")
     if options.workers < 1:
         raise ServeError(f"--workers {options.workers}: use 1 or more.")
+    if options.debug_port is not None:
+        _check_can_debug(options)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As gunicorn binds: SO_REUSEADDR, so that connections in TIME_WAIT do not count as "in use".
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -126,6 +144,35 @@ def check_can_serve(options: ServeOptions) -> None:
                     "--port with a free port."
                 ) from None
             raise ServeError(f"cannot use port {options.port} on {LOOPBACK}: {error.strerror}.") from None
+
+
+def _check_can_debug(options: ServeOptions) -> None:
+    import importlib.util
+
+    if not options.shim:
+        raise ServeError("--debug-port needs the shim: drop --no-shim.")
+    if options.debug_port == options.port:
+        raise ServeError(f"--debug-port {options.debug_port} is also the scoring port: pick another one.")
+    if importlib.util.find_spec("debugpy") is None:
+        raise ServeError(
+            f"--debug-port needs debugpy, which is not installed in this Python ({sys.executable}): "
+            "pip install 'score-shim[debug]' (or debugpy)."
+        )
+    host = options.debug_host or LOOPBACK
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, options.debug_port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise ServeError(
+                    f"debug port {options.debug_port} on {host} is already in use (another debug session?): "
+                    "stop what holds it or pass --debug-port with a free port."
+                ) from None
+            raise ServeError(
+                f"cannot listen for the debugger on {host}:{options.debug_port}: {error.strerror or error}. "
+                "Use 127.0.0.1 (the default), or 0.0.0.0 inside a container."
+            ) from None
 
 
 def start(options: ServeOptions, **popen_kwargs: object) -> subprocess.Popen[bytes]:
@@ -170,6 +217,17 @@ def _say(message: str) -> None:
     print(f"score-shim: {message}", file=sys.stderr, flush=True)
 
 
+def _debug_note(options: ServeOptions) -> str:
+    host = options.debug_host or LOOPBACK
+    note = (
+        f"debug:  attach VS Code to {host}:{options.debug_port} (launch.json: type debugpy, request attach; "
+        "same machine, so no pathMappings)"
+    )
+    if options.workers > 1:
+        note += f"; only one of the {options.workers} workers listens: use --workers 1 to stop on every request"
+    return note
+
+
 def serve(options: ServeOptions) -> int:
     """Run the server in the foreground until it exits or this process is asked to stop."""
     check_can_serve(options)
@@ -186,10 +244,14 @@ def serve(options: ServeOptions) -> int:
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         mode = "with the shim" if options.shim else "WITHOUT the shim (bare server)"
+        if options.debug_port is not None and options.wait_for_debugger:
+            _say(f"init() waits until a debugger attaches: {_debug_note(options).removeprefix('debug:  ')}")
         if wait_until_healthy(process, options.port, HEALTH_WAIT_SECONDS):
             _say(f"serving {options.script} {mode}")
             _say(f"score:  POST http://{LOOPBACK}:{options.port}/score")
             _say(f"health: GET  http://{LOOPBACK}:{options.port}/   (Ctrl-C to stop)")
+            if options.debug_port is not None:
+                _say(_debug_note(options))
         elif process.poll() is None:
             _say(
                 f"the server has not answered on port {options.port} after {HEALTH_WAIT_SECONDS:.0f} s; "

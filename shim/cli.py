@@ -37,23 +37,135 @@ def cli() -> None:
 @click.option(
     "--no-shim", "bare", is_flag=True, help="Serve the script through the bare server, without the shim (to compare)."
 )
-def serve(script: Path, model_dir: Path | None, port: int, workers: int, bare: bool) -> None:
+@click.option(
+    "--debug-port",
+    type=click.IntRange(1, 65535),
+    help="Open a debugpy port for VS Code to attach to (SCORE_SHIM_DEBUG_PORT); sets generous timeouts.",
+)
+@click.option(
+    "--debug-host",
+    metavar="HOST",
+    help="Where the debug port listens (default 127.0.0.1; anyone who reaches it can run code in the server).",
+)
+@click.option("--wait-for-debugger", is_flag=True, help="init() waits until a debugger attaches (bounded).")
+def serve(
+    script: Path,
+    model_dir: Path | None,
+    port: int,
+    workers: int,
+    bare: bool,
+    debug_port: int | None,
+    debug_host: str | None,
+    wait_for_debugger: bool,
+) -> None:
     """Serve SCRIPT through the real Azure ML inference server, wrapped by the shim, on 127.0.0.1.
 
     \b
     Example:
       score-shim serve score.py --model-dir ./azureml-models/my-model/1
       curl -X POST http://127.0.0.1:5001/score -H 'Content-Type: application/json' -d '{"data": [[1,2]]}'
+      score-shim serve score.py --debug-port 5678   # then attach VS Code to 127.0.0.1:5678
     """
     from ._serve import ServeError, ServeOptions
     from ._serve import serve as run_server
 
-    options = ServeOptions(script=script, model_dir=model_dir, port=port, workers=workers, shim=not bare)
+    if (debug_host or wait_for_debugger) and debug_port is None:
+        raise click.UsageError("--debug-host and --wait-for-debugger need --debug-port.")
+    options = ServeOptions(
+        script=script,
+        model_dir=model_dir,
+        port=port,
+        workers=workers,
+        shim=not bare,
+        debug_port=debug_port,
+        debug_host=debug_host,
+        wait_for_debugger=wait_for_debugger,
+    )
     try:
         code = run_server(options)
     except ServeError as error:
         raise click.ClickException(str(error)) from None
     sys.exit(code)
+
+
+@cli.command(context_settings=_CONTEXT)
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--request-id", metavar="ID", help="Show one request's whole story: every line with this id, in order.")
+@click.option("--follow", "-f", is_flag=True, help="Keep reading appended lines, like tail -f (Ctrl-C to stop).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary (or the request's lines) as JSON.")
+@click.option("--follow-seconds", type=click.FloatRange(min=0), hidden=True)
+def logs(
+    files: tuple[str, ...], request_id: str | None, follow: bool, as_json: bool, follow_seconds: float | None
+) -> None:
+    """Summarise container logs: init per worker, requests by status, failures by type and place, latency,
+    timeouts, killed workers. Reads FILEs (several replicas at once), or standard input.
+
+    Any mix of the shim's JSON lines, the server's and gunicorn's text lines and tracebacks, from
+    az ml online-deployment get-logs, kubectl logs (--prefix too) or docker logs.
+
+    \b
+    Examples:
+      az ml online-deployment get-logs -e my-endpoint -n blue --lines 5000 | score-shim logs
+      kubectl logs -l app=my-model --prefix | score-shim logs
+      score-shim logs replica-1.log replica-2.log --request-id 3f9c2a
+      score-shim logs app.log --json | jq '.failures'
+    """
+    from ._logs_cmd import LogsError, LogsOptions
+    from ._logs_cmd import run as run_logs
+
+    options = LogsOptions(files, request_id, follow, as_json, follow_seconds)
+    try:
+        code = run_logs(options)
+    except LogsError as error:
+        raise click.ClickException(str(error)) from None
+    sys.exit(code)
+
+
+@cli.command(context_settings=_CONTEXT)
+@click.option("--port", type=click.IntRange(1, 65535), default=5678, show_default=True, help="The debugpy port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where VS Code connects (a tunnel's end).")
+@click.option(
+    "--local-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Your folder with score.py.  [default: the current folder]",
+)
+@click.option(
+    "--remote-root", metavar="DIR", help="The same folder in the container.  [default: /var/azureml-app/NAME]"
+)
+@click.option("--name", default=None, help="The configuration's name (one with this name is replaced).")
+@click.option("--just-my-code/--all-code", default=True, show_default=True, help="Step into your code only.")
+@click.option("--write", is_flag=True, help="Merge it into .vscode/launch.json, keeping what is there.")
+def vscode(
+    port: int,
+    host: str,
+    local_root: Path | None,
+    remote_root: str | None,
+    name: str | None,
+    just_my_code: bool,
+    write: bool,
+) -> None:
+    """Print a VS Code launch.json that attaches to the shim's debugpy port (or merge it in with --write).
+
+    \b
+    Example:
+      kubectl port-forward pod/my-deployment-7d9c 5678:5678   # or: serve --debug-port 5678
+      score-shim vscode --local-root onlinescoring --write
+    """
+    from ._vscode import DEFAULT_NAME, AttachOptions, VSCodeError, configuration, launch_json
+    from ._vscode import write as write_launch
+
+    workspace = Path.cwd()
+    options = AttachOptions(port, host, local_root, remote_root, name or DEFAULT_NAME, just_my_code)
+    config = configuration(options, workspace)
+    if not write:
+        click.echo(launch_json(config), nl=False)
+        return
+    target = workspace / ".vscode" / "launch.json"
+    try:
+        done = write_launch(target, config)
+    except VSCodeError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{done} {config['name']!r} in {target}", err=True)
 
 
 def main() -> None:

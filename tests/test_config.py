@@ -10,6 +10,12 @@ def test_defaults_are_safe() -> None:
     assert settings.debug is False and settings.debug_port is None
     assert settings.debug_host == "127.0.0.1"
     assert (settings.log_format, settings.log_level) == ("auto", "info")
+    assert (settings.debug_mode, settings.debug_wait_timeout, settings.wait_for_debugger) == ("listen", 300.0, False)
+
+
+def test_debugger_settings_are_parsed() -> None:
+    settings = Settings.from_env({"SCORE_SHIM_DEBUG_MODE": " Connect ", "SCORE_SHIM_DEBUG_WAIT_TIMEOUT": "12.5"})
+    assert (settings.debug_mode, settings.debug_wait_timeout) == ("connect", 12.5)
 
 
 def test_values_are_parsed() -> None:
@@ -39,6 +45,14 @@ def test_values_are_parsed() -> None:
         ("SCORE_SHIM_DEBUG", "2", "SCORE_SHIM_DEBUG='2' is not a valid switch: use one of 1, 0, true"),
         ("SCORE_SHIM_DEBUG_PORT", "http", "SCORE_SHIM_DEBUG_PORT='http' is not a TCP port"),
         ("SCORE_SHIM_DEBUG_PORT", "0", "whole number from 1 to 65535"),
+        (
+            "SCORE_SHIM_DEBUG_MODE",
+            "attach",
+            "DEBUG_MODE='attach' is not accepted: use one of listen, connect",
+        ),
+        ("SCORE_SHIM_DEBUG_WAIT_TIMEOUT", "soon", "SCORE_SHIM_DEBUG_WAIT_TIMEOUT='soon' is not a duration: use a"),
+        ("SCORE_SHIM_DEBUG_WAIT_TIMEOUT", "0", "a number of seconds above 0 and at most 86400"),
+        ("SCORE_SHIM_DEBUG_WAIT_TIMEOUT", "nan", "a number of seconds above 0"),
         ("SCORE_SHIM_LOG_FORMAT", "yaml", "SCORE_SHIM_LOG_FORMAT='yaml' is not accepted: use one of json, console"),
         ("SCORE_SHIM_LOG_LEVEL", "verbose", "use one of debug, info, warning, error, critical"),
     ],

@@ -158,3 +158,42 @@ def test_level_filters_the_shims_events() -> None:
     finally:
         configure_logging(Settings(log_format="json"), stream=io.StringIO())
     assert [e["event"] for e in lines(buffer)] == ["shim.test.kept"]
+
+
+def test_a_failure_inside_the_shim_is_a_warning_never_the_users_problem(
+    stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shim import _request
+
+    def broken(*_: Any) -> int:
+        raise RuntimeError("bug in the shim")
+
+    monkeypatch.setattr(_request, "input_bytes", broken)
+    assert _wrap.wrap_run(lambda raw_data: raw_data + "!")("ok") == "ok!"
+    [event] = lines(stream)
+    assert event["event"] == "shim.internal_error" and event["level"] == "warning"
+    assert event["where"] == "_events.run_ok" and event["error"]["message"] == "bug in the shim"
+
+
+def test_an_exception_with_a_cycle_in_its_cause_chain_is_logged(stream: io.StringIO) -> None:
+    def run(raw_data: str) -> None:
+        first, second = ValueError("first"), KeyError("second")
+        first.__cause__, second.__context__ = second, first
+        raise first
+
+    with pytest.raises(ValueError):
+        _wrap.wrap_run(run)("x")
+    [event] = lines(stream)
+    assert event["error"]["type"] == "ValueError" and "KeyError" in event["error"]["traceback"]
+
+
+def test_huge_messages_are_cut_head_and_tail(stream: io.StringIO) -> None:
+    def run(raw_data: str) -> None:
+        raise ValueError("start " + "x" * 1_000_000 + " end")
+
+    with pytest.raises(ValueError):
+        _wrap.wrap_run(run)("x")
+    [event] = lines(stream)
+    message = event["error"]["message"]
+    assert message.startswith("start ") and message.endswith(" end") and "characters cut" in message
+    assert len(stream.getvalue()) < 40_000

@@ -93,9 +93,12 @@ def test_entry_script_setting_problems(scripts: Path, log_dir: Path, value: str,
     assert expected in server.log_text().split("shim.init.failed", 1)[1]
 
 
-def test_directory_hint_lists_the_scripts_inside(scripts: Path, log_dir: Path) -> None:
-    _, server = failed_start(scripts, log_dir, "plain.py", env={"SCORE_SHIM_ENTRY_SCRIPT": "."})
-    assert "plain.py" in init_failed(server)["diagnosis"]
+def test_directory_hint_lists_the_likely_scripts_first(scripts: Path, log_dir: Path, tmp_path: Path) -> None:
+    for name in ["a.py", "b.py", "c.py", "d.py", "e.py", "f.py", "g.py", "h.py", "i.py", "j.py", "my_score.py"]:
+        (tmp_path / name).write_text("")
+    _, server = failed_start(scripts, log_dir, "plain.py", env={"SCORE_SHIM_ENTRY_SCRIPT": str(tmp_path)})
+    assert "It holds: my_score.py, a.py," in init_failed(server)["diagnosis"]
+    assert "and 1 more." in init_failed(server)["diagnosis"]
 
 
 @pytest.mark.parametrize(
