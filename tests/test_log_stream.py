@@ -171,3 +171,25 @@ def test_a_users_own_text_logging_json_is_overridden_once_the_script_loads(
     # Below the configured level: the user's info lines and the shim's own run.ok are not written.
     assert {e["level"] for e in events if e["logger"] in ("user.plain", "root")} <= {"warning", "error"}
     assert any(e["logger"] == "azmlinfsrv" and e["level"] == "error" for e in events)
+
+
+def test_logging_json_gives_json_server_logs_without_the_wrapper(scripts: Path, log_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import score_wrappers
+
+    # The server's own extension point: a logging.json in AML_APP_ROOT, with the bare script as the entry.
+    shutil.copy(Path(score_wrappers.__file__).parent / "logging.json", tmp_path / "logging.json")
+    with running_server(scripts / "plain.py", log_dir, shim=False, env={"AML_APP_ROOT": str(tmp_path)}) as server:
+        assert score(server, b'{"fail": 1}', **{"x-request-id": "bare-json-1"}) == 500
+        assert wait_for(lambda: len(server.events(request_id="bare-json-1")) >= 3)
+        events, other = parse_lines(server.log_text())
+    assert "shim.run.failed" not in {e["event"] for e in events}  # no wrapper: only the server's own lines
+    loggers = {e["logger"] for e in events if e.get("request_id") == "bare-json-1"}
+    assert {"azmlinfsrv", "user.plain", "azmlinfsrv.print"} <= loggers  # the user's logging.info too
+    assert any(e["event"].startswith("Encountered Exception") for e in events)
+    # Once the worker has applied logging.json, none of its lines is text (the master keeps the server's
+    # default format, and the worker's few lines before the config is read stay text).
+    worker = next(e["pid"] for e in events if e.get("request_id") == "bare-json-1")
+    after_config = other[other.index("Initializing logger") + 1 :]
+    assert [line for line in after_config if f"[{worker}]" in line] == []
