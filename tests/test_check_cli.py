@@ -1,0 +1,186 @@
+"""`score-shim check` as a user runs it: a real process, real scripts and model folders, the server's own analyser.
+
+Each check runs in its own ``python -m shim check`` process, as from a terminal: the check imports the
+user's script, sets the environment and ``@rawhttp``'s process-wide flag, which must not leak between
+tests. Errors found before anything is loaded are driven in process with click's runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from shim.cli import cli
+from tests.conftest import SCRIPTS
+
+
+def check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SCORE_SHIM_") and k not in ("AZUREML_MODEL_DIR", "AML_APP_ROOT", "AZUREML_ENTRY_SCRIPT")
+    }
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent.parent), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "shim", "check", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def report(*args: str, cwd: Path) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    done = check(*args, "--json", cwd=cwd)
+    data: dict[str, Any] = json.loads(done.stdout)  # the whole of stdout is the report
+    assert data["exit_code"] == done.returncode
+    return data, done
+
+
+def in_process(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["check", *args], catch_exceptions=False)
+
+
+def test_a_working_script_exits_0_and_shows_its_result(tmp_path: Path) -> None:
+    done = check(str(SCRIPTS / "plain.py"), "--input", '{"x": [1, 2]}', cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"doubled": [2, 4]' in done.stdout
+    assert "init    ok" in done.stdout and "run     ok" in done.stdout
+    assert "(exit 0)" in done.stdout and "memory  rss" in done.stdout
+    # The user's print() and the shim's log lines are on stderr, never in the report.
+    assert "plain run printed" in done.stderr and "plain run printed" not in done.stdout
+    assert '"event": "shim.run.ok"' in done.stderr and '"event"' not in done.stdout
+
+
+def test_the_v2_model_folder_trap_exits_3_naming_the_near_miss(tmp_path: Path) -> None:
+    version = tmp_path / "azureml-models" / "m" / "1"
+    (version / "model").mkdir(parents=True)
+    (version / "model" / "model.pkl").write_bytes(pickle.dumps({"weights": [1, 2]}))
+    script = SCRIPTS / "model_v2_trap.py"
+    relative = os.path.relpath(version, tmp_path)  # made absolute by check, as by serve
+
+    done = check(str(script), "--model-dir", relative, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "init    FAILED" in done.stdout and "FileNotFoundError" in done.stdout
+    assert f"{version / 'model' / 'model.pkl'}" in done.stdout and "one folder down" in done.stdout
+    assert f"{script}:10 in init" in done.stdout
+    assert "run " not in done.stdout  # the server never gets as far as a request
+
+    data, _ = report(str(script), "--model-dir", relative, cwd=tmp_path)
+    assert data["azureml_model_dir"] == str(version)
+    assert data["init"]["diagnosis"]["facts"]["same_name_at"] == [str(version / "model" / "model.pkl")]
+    assert data["model_probe"]["models"] == {"m": {"versions": ["1"], "where": "AZUREML_MODEL_DIR"}}
+    assert "run" not in data
+
+
+def test_rawhttp_script_gets_a_flask_request(tmp_path: Path) -> None:
+    data, done = report(str(SCRIPTS / "rawhttp.py"), "--input", '{"a": 1}', cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert data["load"]["mode"] == "rawhttp"
+    assert json.loads(data["run"]["output"]["text"]) == {"length": 8, "content_type": "application/json"}
+
+
+def test_input_schema_script_without_input_uses_the_schema_sample(tmp_path: Path) -> None:
+    data, done = report(str(SCRIPTS / "schema.py"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert data["load"]["mode"] == "input_schema" and data["load"]["parameters"] == ["data", "factor"]
+    assert data["input"]["source"] == "the @input_schema sample"
+    assert json.loads(data["input"]["body"]) == {"data": [[1.0, 2.0, 3.0]], "factor": 2.0}
+    # Split into keyword arguments and decoded by inference-schema, as under the server: a numpy array arrived.
+    assert json.loads(data["run"]["output"]["text"]) == {"sums": [12.0], "type": "ndarray"}
+
+
+def test_request_headers_and_input_from_a_file(tmp_path: Path) -> None:
+    body = tmp_path / "request.json"
+    body.write_text('{"rows": [1, 2]}')
+    data, done = report(str(SCRIPTS / "headers.py"), "--input", f"@{body}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert data["load"]["request_headers"] is True
+    assert json.loads(data["run"]["output"]["text"])["data"] == {"rows": [1, 2]}
+
+
+def test_a_failing_run_exits_4_naming_the_users_file_and_line(tmp_path: Path) -> None:
+    script = SCRIPTS / "plain.py"
+    failing_line = next(n for n, text in enumerate(script.read_text().splitlines(), 1) if "raise ValueError" in text)
+    done = check(str(script), "--input", '{"fail": "boom"}', cwd=tmp_path)
+    assert done.returncode == 4
+    assert "ValueError: asked to fail: boom" in done.stdout
+    assert f"{script}:{failing_line} in run" in done.stdout
+    assert '"event": "shim.run.failed"' in done.stderr
+
+    data, _ = report(str(script), "--input", '{"unserialisable": true}', cwd=tmp_path)
+    assert data["exit_code"] == 4 and data["init"]["ok"] is True
+    assert data["run"]["output"]["serialisable"] is False and data["run"]["http_status"] == 500
+    assert "not JSON-serialisable" in data["run"]["problem"]
+
+
+def test_a_script_that_cannot_load_exits_3_at_its_line(tmp_path: Path) -> None:
+    script = SCRIPTS / "syntax_error.py"
+    data, done = report(str(script), cwd=tmp_path)
+    assert done.returncode == 3
+    assert data["load"]["error"]["type"] == "SyntaxError"
+    assert data["load"]["error"]["where"]["file"] == str(script)
+    assert "init" not in data
+
+
+def test_usage_and_input_errors_are_one_line(tmp_path: Path) -> None:
+    script = str(SCRIPTS / "plain.py")
+    binary = tmp_path / "image.json"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    cases = {
+        (str(tmp_path / "nope.py"),): (1, "nope.py: no such file"),
+        (str(tmp_path),): (1, "is a folder"),
+        (script, "--input", "{bad"): (1, "--input is not valid JSON"),
+        (script, "--input", f"@{tmp_path / 'missing.json'}"): (1, "missing.json: no such file"),
+        (script, "--input", f"@{binary}"): (1, "not UTF-8"),
+        (script, "--model-dir", str(tmp_path / "no-models")): (1, "no-models: no such folder"),
+        (script, "--bogus"): (2, "No such option '--bogus'"),
+        (): (2, "Missing argument 'SCORE_PY'"),
+    }
+    for args, (code, message) in cases.items():
+        result = in_process(*args)
+        assert result.exit_code == code, (args, result.output)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and message in errors[0], (args, result.stderr)
+        assert "Traceback" not in result.output
+
+    bad_setting = CliRunner().invoke(cli, ["check", script], env={"SCORE_SHIM_LOG_FORMAT": "bogus"})
+    assert bad_setting.exit_code == 1 and bad_setting.stdout == ""
+    assert bad_setting.stderr.strip() == (
+        "Error: SCORE_SHIM_LOG_FORMAT='bogus' is not accepted: use one of json, console, auto."
+    )
+
+
+def test_without_the_server_it_says_what_to_install(tmp_path: Path) -> None:
+    # The server package hidden from this interpreter, as when score-shim is installed without [server].
+    code = (
+        "import sys; sys.modules['azureml_inference_server_http'] = None; "
+        "from shim.cli import main; sys.argv = ['score-shim', 'check', sys.argv[1]]; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(SCRIPTS / "plain.py")],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "pip install 'score-shim[server]'" in done.stderr
+
+
+def test_help_documents_the_exit_codes_with_an_example() -> None:
+    result = in_process("--help")
+    assert result.exit_code == 0
+    assert "Example" in result.stdout and "score-shim check score.py" in result.stdout
+    for code in ("0  init() and run() work", "3  the script cannot be loaded", "4  run() fails"):
+        assert code in result.stdout
