@@ -47,7 +47,7 @@ GENEROUS_SCORING_TIMEOUT_MS = 3_600_000
 SERVER_DEFAULT_WORKER_TIMEOUT_S = 300
 SERVER_DEFAULT_SCORING_TIMEOUT_MS = 3_600_000
 #: How often the attach watcher looks whether a client came or went.
-WATCH_INTERVAL_S = 0.5
+WATCH_INTERVAL_S = 0.05  # short sessions (one breakpoint, then detach) must not be missed
 #: A wait for the debugger ends this long before gunicorn would kill the booting worker.
 BOOT_MARGIN_S = 15.0
 
@@ -308,11 +308,13 @@ def _watch(debugpy: Any) -> None:
     _watching_pid = os.getpid()
 
     def watch() -> None:
-        while True:
+        errors = 0
+        while errors < 100:  # a debugpy that keeps failing is given up on, not spun on
             try:
                 _note_attached(bool(debugpy.is_client_connected()))
+                errors = 0
             except Exception:
-                return
+                errors += 1  # a transient failure while a client connects or leaves: look again
             time.sleep(WATCH_INTERVAL_S)
 
     thread = threading.Thread(target=watch, name="score-shim-debugger-watch", daemon=True)
