@@ -1,4 +1,9 @@
-"""``python -m benchmarks``: the wrapper's in-process cost and the server's throughput, with targets.
+"""``python -m benchmarks``: every figure of the shim's cost, side by side with the bare server, with targets.
+
+The wrapper's in-process cost, the server's throughput wrapped/bare (1 and 2 workers), the model probe,
+``score-shim logs`` lines/s, ``import shim`` in a fresh interpreter (imports.py) and what a listening debug
+port costs a run() loop (debugger.py, also runnable alone as ``python -m benchmarks.debugger``). About a
+minute on 2 cores; ``--quick`` about 15 s.
 
 Prints one table and writes the full figures (every round) as JSON. The exit code is 0 when the
 benchmark ran, whether or not a target was met: timings on a shared machine are too noisy to fail a
@@ -19,7 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from . import logs, overhead, probe, throughput
+from . import debugger, imports, logs, overhead, probe, throughput
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -40,7 +45,7 @@ class Figure:
 
     def row(self) -> tuple[str, str, str, str]:
         verdict = "-" if self.met is None else ("met" if self.met else "MISSED")
-        digits = {"us/call": 2, "req/s": 0, "lines/s": 0}.get(self.unit, 3)
+        digits = {"us/call": 2, "req/s": 0, "lines/s": 0, "ms": 1, "x": 2}.get(self.unit, 3)
         return self.name, f"{self.value:,.{digits}f} {self.unit}".rstrip(), self.target, verdict
 
 
@@ -97,6 +102,30 @@ def _figures(results: dict[str, Any]) -> list[Figure]:
             Figure("logs: shim JSON lines", json_lps, "lines/s", f">= {target:,}", json_lps >= target),
             Figure("logs: server text lines", text_lps, "lines/s", "", None),
         ]
+    if "imports" in results:  # import shim in a fresh interpreter
+        found = results["imports"]
+        figures += [
+            Figure(
+                "import shim (fresh interpreter)",
+                found["import_ms"],
+                "ms",
+                f"<= {found['target_ms']:g} ms",
+                found["import_ms"] <= found["target_ms"],
+            ),
+            Figure("import shim + first log line", found["import_and_first_line_ms"], "ms", "report only", None),
+            Figure("python -c pass (for scale)", found["interpreter_startup_ms"], "ms", "", None),
+        ]
+    if "debugger" in results:  # a pure-Python run() loop in fresh interpreters: no debugpy, imported, listening
+        found = results["debugger"]
+        base = found["none"]["us_per_call"]
+        figures.append(Figure("run() loop: no debugpy (shim default)", base, "us/call", "", None))
+        for mode, label in (("import", "debugpy imported"), ("listen", "debug port listening")):
+            value = found[mode]["us_per_call"]
+            figures += [
+                Figure(f"run() loop: {label}", value, "us/call", "", None),
+                Figure(f"run() loop: {label}, ratio to none", value / base, "x", "report only", None),
+            ]
+        figures.append(Figure("debugpy.listen() itself", found["listen"]["listen_s"] * 1000, "ms", "", None))
     return figures
 
 
@@ -144,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     log_lines = 100_000 if args.quick else 400_000
     _say(f"score-shim logs: {rounds} rounds over {log_lines:,} JSON lines and {log_lines:,} text lines")
     results["logs"] = logs.measure(rounds, log_lines)
+    import_runs = 5 if args.quick else 15
+    _say(f"import shim: {import_runs} fresh interpreters")
+    results["imports"] = imports.measure(import_runs)
+    loop_calls = 200 if args.quick else 2_000
+    _say(f"debug port: a run() loop, {rounds} rounds x {loop_calls:,} calls, without and with debugpy listening")
+    results["debugger"] = {mode: debugger.measure(mode, loop_calls, rounds) for mode in debugger.MODES}
 
     figures = _figures(results)
     results["figures"] = [

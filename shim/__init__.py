@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import _debugger, _wrap
+from . import _wrap
 from ._config import ConfigError, Settings
 from ._logging import JSONFormatter, configure_logging, get_logger
 from ._model_path import ModelNotFoundException, ModelPathError, WebserviceException, get_model_path
@@ -30,6 +30,8 @@ def wrap_init(init: F) -> F:
     Starts the shim's logging on first use, as the drop-in entry does, and the debug port when
     ``SCORE_SHIM_DEBUG_PORT`` asks for one (before ``init()`` runs).
     """
+    from . import _debugger  # here, not at the top: `import shim` stays light (benchmarks: import time)
+
     settings = ensure_started()
     code = getattr(init, "__code__", None)
     _debugger.start(settings, remote_root=os.path.dirname(code.co_filename) if code is not None else None)

@@ -114,6 +114,26 @@ def run_ok(started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | 
         log.info("shim.run.ok", **fields)
 
 
+def _system_exit_diagnosis(error: SystemExit) -> str:
+    # gunicorn's WORKER_TIMEOUT: the arbiter sends SIGABRT and the worker's handler calls sys.exit(1) in
+    # whatever frame run() was in; the traceback's last frame is that handler, not the user's code.
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code if tb is not None else None
+    if code is not None and code.co_name == "handle_abort" and "gunicorn" in code.co_filename:
+        return (
+            "gunicorn stopped this worker: run() outlasted "
+            f"WORKER_TIMEOUT={os.environ.get('WORKER_TIMEOUT', '300')} s. "
+            "The traceback shows the line it was on; the server answers 500 and starts a new worker, which "
+            "runs init() again."
+        )
+    return (
+        f"run() called sys.exit({error.code!r}): the server answers 500 and the worker goes on serving. "
+        "Raise an exception or return an error value instead."
+    )
+
+
 @_never_raises
 def run_failed(
     error: BaseException, started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
@@ -127,6 +147,8 @@ def run_failed(
             f"(SCORING_TIMEOUT_MS={os.environ.get('SCORING_TIMEOUT_MS', '3600000')}); "
             "the traceback shows the line it was on."
         )
+    elif isinstance(error, SystemExit):
+        fields["diagnosis"] = _system_exit_diagnosis(error)
     if _payload.enabled:
         fields["payload"] = _payload.describe(args, kwargs)
     log.error(

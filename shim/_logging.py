@@ -13,8 +13,6 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-import structlog
-
 from . import _processors as p
 from ._config import Settings
 from ._output import LineWriter
@@ -41,6 +39,8 @@ _LEVELS = {
 
 
 def _console_renderer(colors: bool) -> Processor:
+    import structlog  # lazily, as in _Pipeline.root
+
     renderer = structlog.dev.ConsoleRenderer(colors=colors)
 
     def render(logger: Any, name: str, event_dict: p.EventDict) -> Any:
@@ -57,9 +57,20 @@ class _Pipeline:
         self.renderer = renderer
         self.level = level
         self.processors: list[Processor] = [*ENRICH, renderer, redact_rendered]
-        bound_logger_class: Any = structlog.make_filtering_bound_logger(level)
-        self.root = bound_logger_class(writer, self.processors, {})
+        self._root: Any = None
         self.bound: dict[str, Any] = {}
+
+    @property
+    def root(self) -> Any:
+        # structlog is imported on the first line logged, not by `import shim`: `import structlog` loads
+        # structlog.stdlib, which loads asyncio (about 50 ms), and a script or `score-shim logs` that
+        # never logs through the shim should not pay for it.
+        if self._root is None:
+            import structlog
+
+            bound_logger_class: Any = structlog.make_filtering_bound_logger(self.level)
+            self._root = bound_logger_class(self.writer, self.processors, {})
+        return self._root
 
 
 def _default_pipeline() -> _Pipeline:

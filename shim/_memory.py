@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import os
 import resource
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# A string, and pathlib imported where it is used: pathlib loads urllib.parse and ipaddress, a few ms of
+# `import shim` (benchmarks/imports.py) for a function that runs once per sample.
+_CGROUP_ROOT = "/sys/fs/cgroup"
 # cgroup v1 reports "no limit" as a huge number near 2**63.
 _NO_LIMIT_ABOVE = 1 << 60
 
@@ -42,6 +47,9 @@ def _limit_files() -> list[Path]:
     Kubernetes with cgroup v1, it is a nested path read from ``/proc/self/cgroup``. The effective limit
     is the smallest on the way up.
     """
+    from pathlib import Path
+
+    root = Path(_CGROUP_ROOT)
     files: list[Path] = []
     try:
         entries = Path("/proc/self/cgroup").read_text().splitlines()
@@ -50,9 +58,9 @@ def _limit_files() -> list[Path]:
     for entry in entries:
         hierarchy, controllers, path = [*entry.split(":", 2), "", ""][:3]
         if hierarchy == "0" and controllers == "":  # cgroup v2
-            base, name = _CGROUP_ROOT, "memory.max"
+            base, name = root, "memory.max"
         elif "memory" in controllers.split(","):  # cgroup v1
-            base, name = _CGROUP_ROOT / "memory", "memory.limit_in_bytes"
+            base, name = root / "memory", "memory.limit_in_bytes"
         else:
             continue
         folder = Path(path)

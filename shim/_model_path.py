@@ -32,7 +32,6 @@ built-in too.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -371,6 +370,8 @@ def near_misses(name: str, candidates: list[str]) -> list[str]:
         return []
     key = normalise(name)
     same = [c for c in candidates if c != name and normalise(c) == key]
+    import difflib  # lazily: only a failed lookup needs it (import shim stays light)
+
     close = difflib.get_close_matches(name, [c for c in candidates if c not in same and c != name], n=3, cutoff=0.75)
     return same + close
 

@@ -89,6 +89,55 @@ def serve(
 
 
 @cli.command(context_settings=_CONTEXT)
+@click.argument("script", type=click.Path(path_type=Path), metavar="SCORE_PY")
+@click.option(
+    "--model-dir",
+    type=click.Path(path_type=Path),
+    help="Folder given to the script as AZUREML_MODEL_DIR (made absolute).",
+)
+@click.option(
+    "--input",
+    "input_",
+    metavar="JSON|@FILE",
+    help="The request body (JSON), or @FILE to read it from a file (@- for stdin).  "
+    "[default: the @input_schema sample, else {}]",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def check(script: Path, model_dir: Path | None, input_: str | None, as_json: bool) -> None:
+    """Check SCORE_PY before deploying: load it as the server does, run init() and one run() in this process,
+    and report what happened (model folder, diagnosis, result, timings, memory). Your script's prints and
+    the shim's log lines go to stderr; the report to stdout.
+
+    \b
+    Exit codes:
+      0  init() and run() work (and the result is JSON-serialisable)
+      3  the script cannot be loaded or init() fails (the server exits with 3)
+      4  run() fails, answers 5xx, or returns what the server cannot serialise (500)
+      2  bad flags; 1  anything else that stops the check (missing file, bad --input)
+
+    \b
+    Examples:
+      score-shim check score.py --model-dir ./azureml-models/my-model/1 --input '{"data": [[1, 2, 3]]}'
+      score-shim check score.py --input @sample-request.json --json | jq .run
+    """
+    from ._check import CheckError, CheckOptions
+    from ._check import check as run_check
+    from ._check_render import render
+
+    try:
+        report, code = run_check(CheckOptions(script, model_dir, input_))
+    except CheckError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        import json
+
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        render(report)
+    sys.exit(code)
+
+
+@cli.command(context_settings=_CONTEXT)
 @click.argument("files", nargs=-1, metavar="[FILE]...")
 @click.option("--request-id", metavar="ID", help="Show one request's whole story: every line with this id, in order.")
 @click.option("--follow", "-f", is_flag=True, help="Keep reading appended lines, like tail -f (Ctrl-C to stop).")
