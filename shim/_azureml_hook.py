@@ -27,7 +27,7 @@ from time import perf_counter
 from types import ModuleType
 from typing import Any
 
-from ._model_path import MODELS_FOLDER, run_context_set
+from ._model_path import MODELS_FOLDER, jsonable, run_context_set
 
 TARGET = "azureml.core.model"
 _MARK = "__score_shim_logged__"
@@ -163,34 +163,25 @@ def _log(
         version = args[1] if len(args) > 1 else kwargs.get("version")
         fields: dict[str, Any] = {
             "via": "azureml-core",
-            "model_name": _plain(name),
-            "version": _plain(version),
+            "model_name": jsonable(name),
+            "version": jsonable(version),
             "workspace": (len(args) > 2 and args[2] is not None) or kwargs.get("_workspace") is not None,
             "models_dir": _models_dir(module),
             "cwd": os.getcwd(),
             "duration_ms": round((perf_counter() - started) * 1000, 3),
         }
         if "result" in outcome:
-            fields["path"] = _plain(outcome["result"])
+            fields["path"] = jsonable(outcome["result"])
         else:
             error = outcome["error"]
             fields["error"] = error
             if isinstance(name, str):
                 res = resolve(name, version)
                 if res.error is None:
-                    fields["shim_would_return"] = _plain(res.path)
+                    fields["shim_would_return"] = jsonable(res.path)
         if warnings:
             fields["warnings"] = warnings
         level = "warning" if warnings or "error" in outcome else "info"
         getattr(get_logger("shim"), level)("shim.model.get_model_path", **fields)
     except Exception:
         pass
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool, type(None))):
-        return value
-    try:
-        return os.fspath(value)
-    except TypeError:
-        return repr(value)

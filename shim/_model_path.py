@@ -122,12 +122,12 @@ class Resolution:
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "model_name": _jsonable(self.model_name),
-            "version": _jsonable(self.version),
+            "model_name": jsonable(self.model_name),
+            "version": jsonable(self.version),
             "models_dir": self.models_dir,
             "cwd": self.cwd,
             "source": self.source,
-            "path": _jsonable(self.path),
+            "path": jsonable(self.path),
         }
         if self.error is not None:
             data["error"] = {"type": type(self.error).__name__, "message": self.error.message}
@@ -136,7 +136,8 @@ class Resolution:
         return data
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as JSON can carry it: paths as strings, anything else by repr."""
     if isinstance(value, (str, int, float, bool, type(None))):
         return value
     try:
