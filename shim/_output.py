@@ -8,6 +8,7 @@ runtimes collect.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import Any, TextIO
@@ -17,29 +18,49 @@ class LineWriter:
     """A structlog "logger" that writes each rendered line to a stream and flushes it.
 
     One lock per writer so that lines from threads never interleave; a flush per line so that a worker
-    killed a moment later (WORKER TIMEOUT, OOM) still leaves its last lines. A closed or broken stream
-    drops the line and counts it: logging must never fail a request.
+    killed a moment later (WORKER TIMEOUT, OOM) still leaves its last lines. When the real stdout is closed
+    or its reader has gone (a broken pipe), the lines go on to stderr rather than being lost, announced by
+    one ``shim.output.fallback`` line there (per process); a stream given explicitly has no fallback. A line that cannot
+    be written anywhere is dropped and counted: logging must never fail a request.
     """
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._fallen_back = False
         self.dropped = 0
 
     @property
     def stream(self) -> TextIO | None:
-        return self._stream if self._stream is not None else sys.__stdout__
+        if self._stream is not None:
+            return self._stream
+        return sys.__stderr__ if self._fallen_back else sys.__stdout__
 
     def write_line(self, line: str) -> None:
-        stream = self.stream
-        try:
-            if stream is None:
-                raise ValueError("no stdout")
-            with self._lock:
-                stream.write(line + "\n")
-                stream.flush()
-        except Exception:
+        with self._lock:
+            if self._write(self.stream, line):
+                return
+            if self._stream is None and not self._fallen_back:
+                self._fallen_back = True
+                notice = (
+                    '{"level": "warning", "event": "shim.output.fallback", "logger": "shim", "diagnosis": '
+                    '"stdout is closed or its reader has gone: the shim writes its lines to stderr from now on.", '
+                    f'"pid": {os.getpid()}}}'
+                )
+                if self._write(sys.__stderr__, notice) and self._write(sys.__stderr__, line):
+                    return
             self.dropped += 1
+
+    @staticmethod
+    def _write(stream: TextIO | None, line: str) -> bool:
+        if stream is None:
+            return False
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+            return True
+        except Exception:
+            return False
 
     def msg(self, message: str, *_: Any, **__: Any) -> None:
         self.write_line(message)
