@@ -23,7 +23,7 @@ from time import perf_counter
 from typing import Any
 
 from . import _echo, _events, _processors, _redact, _request
-from ._logging import get_logger
+from ._logging import get_logger, report_internal_error
 
 log = get_logger("shim")
 
@@ -40,10 +40,23 @@ _lock = threading.Lock()
 
 
 def hold(failure: BaseException, retry: Callable[[], Any] | None) -> bool:
-    """Hold the worker on ``failure`` if hold mode is on; False means: let it stop the server."""
-    global error, _diagnosis, _retry
+    """Hold the worker on ``failure`` if hold mode is on; False means: let it stop the server.
+
+    Never raises: a failure of the shim here must not replace the user's exception.
+    """
+    global error
     if not enabled or not isinstance(failure, (Exception, SystemExit)):
         return False
+    error = failure  # first: whatever else fails below, the worker is held
+    try:
+        _hold(failure, retry)
+    except Exception as internal:
+        report_internal_error("_hold.hold", internal)
+    return True
+
+
+def _hold(failure: BaseException, retry: Callable[[], Any] | None) -> None:
+    global error, _diagnosis, _retry
     error, _diagnosis, _retry = failure, _diagnosis_of(failure), retry
     log.warning(
         "shim.init.held",
@@ -58,7 +71,6 @@ def hold(failure: BaseException, retry: Callable[[], Any] | None) -> bool:
             )
         ),
     )
-    return True
 
 
 def _diagnosis_of(failure: BaseException) -> str | None:
@@ -72,7 +84,19 @@ def _diagnosis_of(failure: BaseException) -> str | None:
 
 
 def answer() -> Any | None:
-    """The 503 for a held worker, or None when a retried ``init()`` succeeded and the run may go on."""
+    """The 503 for a held worker, or None when a retried ``init()`` succeeded and the run may go on.
+
+    Never raises into the server: a failure of the shim's own code still answers a plain 503.
+    """
+    try:
+        return _answer()
+    except Exception as internal:
+        report_internal_error("_hold.answer", internal)
+        flask = sys.modules.get("flask")
+        return flask.Response('{"message": "held"}', status=503, mimetype="application/json") if flask else None
+
+
+def _answer() -> Any | None:
     global error
     flask = sys.modules.get("flask")
     state = _request.current()
