@@ -132,18 +132,28 @@ def check_can_serve(options: ServeOptions) -> None:
         raise ServeError(f"--workers {options.workers}: use 1 or more.")
     if options.debug_port is not None:
         _check_can_debug(options)
+    error = _bind_error(LOOPBACK, options.port)
+    if error is not None:
+        if error.errno == errno.EADDRINUSE:
+            raise ServeError(
+                f"port {options.port} on {LOOPBACK} is already in use: stop what holds it or pass "
+                "--port with a free port."
+            )
+        raise ServeError(f"cannot use port {options.port} on {LOOPBACK}: {error.strerror}.")
+
+
+def _bind_error(host: str, port: int) -> OSError | None:
+    """Why a server could not bind ``host:port`` now, or None when it could.
+
+    Bound as gunicorn binds: with SO_REUSEADDR, so that connections in TIME_WAIT do not count as "in use".
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # As gunicorn binds: SO_REUSEADDR, so that connections in TIME_WAIT do not count as "in use".
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((LOOPBACK, options.port))
+            probe.bind((host, port))
         except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise ServeError(
-                    f"port {options.port} on {LOOPBACK} is already in use: stop what holds it or pass "
-                    "--port with a free port."
-                ) from None
-            raise ServeError(f"cannot use port {options.port} on {LOOPBACK}: {error.strerror}.") from None
+            return error
+    return None
 
 
 def _check_can_debug(options: ServeOptions) -> None:
@@ -158,21 +168,20 @@ def _check_can_debug(options: ServeOptions) -> None:
             f"--debug-port needs debugpy, which is not installed in this Python ({sys.executable}): "
             "pip install 'score-shim[debug]' (or debugpy)."
         )
-    host = options.debug_host or LOOPBACK
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, options.debug_port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise ServeError(
-                    f"debug port {options.debug_port} on {host} is already in use (another debug session?): "
-                    "stop what holds it or pass --debug-port with a free port."
-                ) from None
+    host, debug_port = options.debug_host or LOOPBACK, options.debug_port
+    if debug_port is None:
+        return
+    error = _bind_error(host, debug_port)
+    if error is not None:
+        if error.errno == errno.EADDRINUSE:
             raise ServeError(
-                f"cannot listen for the debugger on {host}:{options.debug_port}: {error.strerror or error}. "
-                "Use 127.0.0.1 (the default), or 0.0.0.0 inside a container."
-            ) from None
+                f"debug port {options.debug_port} on {host} is already in use (another debug session?): "
+                "stop what holds it or pass --debug-port with a free port."
+            )
+        raise ServeError(
+            f"cannot listen for the debugger on {host}:{options.debug_port}: {error.strerror or error}. "
+            "Use 127.0.0.1 (the default), or 0.0.0.0 inside a container."
+        )
 
 
 def start(options: ServeOptions, **popen_kwargs: object) -> subprocess.Popen[bytes]:
