@@ -13,7 +13,6 @@ errors, and azureml-core's ``ModelNotFoundException`` / ``WebserviceException`` 
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import linecache
 import os
@@ -24,7 +23,7 @@ from time import perf_counter
 from types import TracebackType
 from typing import Any
 
-from ._model_path import ModelPathError, normalise, resolve
+from ._model_path import ModelPathError, near_misses, resolve
 from ._probe import display
 
 #: Bounds of the searches for a file of the same name.
@@ -291,10 +290,7 @@ def _distance(asked: str, found: str) -> tuple[int, str]:
 
 
 def _near(name: str, candidates: list[str]) -> list[str]:
-    key = normalise(name)
-    same = [c for c in candidates if c != name and normalise(c) == key]
-    close = difflib.get_close_matches(name, [c for c in candidates if c not in same and c != name], n=2, cutoff=0.8)
-    return [display(c) for c in same + close]
+    return [display(c) for c in near_misses(name, candidates, n=2, cutoff=0.8)]
 
 
 _GETENV = re.compile(r"""(?:getenv|environ\.get)\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")

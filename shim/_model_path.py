@@ -365,15 +365,15 @@ def normalise(name: str) -> str:
     return name.casefold().replace("-", "_")
 
 
-def near_misses(name: str, candidates: list[str]) -> list[str]:
-    """Candidates that differ from ``name`` only in case or ``-``/``_``, then close spellings."""
+def near_misses(name: str, candidates: list[str], *, n: int = 3, cutoff: float = 0.75) -> list[str]:
+    """Candidates that differ from ``name`` only in case or ``-``/``_``, then up to ``n`` close spellings."""
     if not isinstance(name, str):
         return []
     key = normalise(name)
     same = [c for c in candidates if c != name and normalise(c) == key]
     import difflib  # lazily: only a failed lookup needs it (import shim stays light)
 
-    close = difflib.get_close_matches(name, [c for c in candidates if c not in same and c != name], n=3, cutoff=0.75)
+    close = difflib.get_close_matches(name, [c for c in candidates if c not in same and c != name], n=n, cutoff=cutoff)
     return same + close
 
 
