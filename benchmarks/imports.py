@@ -52,7 +52,7 @@ def _importtime_top(count: int = 12) -> dict[str, list[dict[str, Any]]]:
     )
     rows = []
     for line in result.stderr.splitlines():
-        # "import time:      1437 |      79367 |   shim._wrap"
+        # "import time:      1437 |      79367 |   shim.runtime.wrap"
         parts = line.split("|")
         if len(parts) != 3 or not line.startswith("import time:"):
             continue

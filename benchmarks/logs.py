@@ -2,7 +2,7 @@
 
 A realistic log is written to a temporary folder (what a busy replica writes: mostly successful requests,
 some user log lines and health probes, 1 % failing requests with their tracebacks, gunicorn's lines), then
-read through the same function the command uses (`shim._logs.read_file`), decoding included. The median
+read through the same function the command uses (`shim.logs.summary.read_file`), decoding included. The median
 of the rounds is reported. Target: 200,000 lines/s on the JSON lines.
 """
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shim._logs import Summary, read_file
+from shim.logs.summary import Summary, read_file
 
 TARGET_JSON_LPS = 200_000
 

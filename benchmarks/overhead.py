@@ -1,4 +1,4 @@
-"""In-process cost of `shim._wrap.wrap_run`: a trivial ``run()`` called bare and wrapped.
+"""In-process cost of `shim.runtime.wrap.wrap_run`: a trivial ``run()`` called bare and wrapped.
 
 The wrapped calls really render and write one JSON line each (to a file opened on /dev/null), so the
 figure includes the whole logging pipeline (processors, ``json.dumps``, the locked write and flush) but
@@ -21,7 +21,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from shim import Settings, _events, _logging, _wrap
+from shim import Settings
+from shim.runtime import events as _events
+from shim.runtime import wrap as _wrap
+from shim.stream import configure as _logging
 
 #: The body a client would send; passed by keyword, as the server passes it.
 RAW_DATA = '{"data": [[1.0, 2.0, 3.0, 4.0]]}'

@@ -1,4 +1,4 @@
-"""The init-time model probe (`shim._probe.probe_models`) on a 100,000-file model folder.
+"""The init-time model probe (`shim.models.probe.probe_models`) on a 100,000-file model folder.
 
 The probe runs before every ``init()``, so its cost is start-up time. Its walk is bounded in entries
 (5,000), depth and time (50 ms); this measures what that bound costs on a model folder of 100,000 files
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shim._probe import probe_models
+from shim.models.probe import probe_models
 
 TARGET_MS = 100.0
 FILES = 100_000

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from shim._serve import LOOPBACK, ServeOptions, start, stop, wait_until_healthy
+from shim.cli.serve import LOOPBACK, ServeOptions, start, stop, wait_until_healthy
 
 SCORE_PY = """\
 import json

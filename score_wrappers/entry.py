@@ -9,8 +9,8 @@ or, where the entry script must live in your code folder (managed online endpoin
 This module exposes only ``init`` and ``run`` (never a ``driver_module``, which the server would follow).
 """
 
-from shim._entry import load_entry as _load_entry
-from shim._loader import ScriptLoadError as _ScriptLoadError
+from shim.runtime.entry import load_entry as _load_entry
+from shim.runtime.loader import ScriptLoadError as _ScriptLoadError
 
 try:
     init, run = _load_entry()

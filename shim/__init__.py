@@ -14,12 +14,12 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import _wrap
-from ._config import ConfigError, Settings
-from ._logging import JSONFormatter, configure_logging, get_logger
-from ._model_path import ModelNotFoundException, ModelPathError, WebserviceException, get_model_path
-from ._setup import ensure_started
 from ._version import __version__
+from .models.paths import ModelNotFoundException, ModelPathError, WebserviceException, get_model_path
+from .runtime import wrap
+from .runtime.setup import ensure_started
+from .settings import ConfigError, Settings
+from .stream.configure import JSONFormatter, configure_logging, get_logger
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,12 +30,12 @@ def wrap_init(init: F) -> F:
     Starts the shim's logging on first use, as the drop-in entry does, and the debug port when
     ``SCORE_SHIM_DEBUG_PORT`` asks for one (before ``init()`` runs).
     """
-    from . import _debugger  # here, not at the top: `import shim` stays light (benchmarks: import time)
+    from .runtime import debugger  # here, not at the top: `import shim` stays light (benchmarks: import time)
 
     settings = ensure_started()
     code = getattr(init, "__code__", None)
-    _debugger.start(settings, remote_root=os.path.dirname(code.co_filename) if code is not None else None)
-    return _wrap.wrap_init(init)
+    debugger.start(settings, remote_root=os.path.dirname(code.co_filename) if code is not None else None)
+    return wrap.wrap_init(init)
 
 
 def wrap_run(run: F) -> F:
@@ -44,7 +44,7 @@ def wrap_run(run: F) -> F:
     The server sees your ``run``'s own signature and decorators (``@input_schema``, ``@rawhttp``).
     """
     ensure_started()
-    return _wrap.wrap_run(run)
+    return wrap.wrap_run(run)
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from shim._serve import LOOPBACK, ServeOptions, start, stop, wait_until_healthy
+from shim.cli.serve import LOOPBACK, ServeOptions, start, stop, wait_until_healthy
 
 STARTUP_SECONDS = 60.0
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from shim import _azureml_hook
-from shim._model_path import RUN_CONTEXT_VARIABLES
+from shim.models import azureml_hook as _azureml_hook
+from shim.models.paths import RUN_CONTEXT_VARIABLES
 from tests._azureml_core_venv import azureml_core_python
 
 REPO = Path(__file__).resolve().parent.parent

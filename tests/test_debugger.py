@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shim._serve import ServeError, ServeOptions, check_can_serve, server_environment, wait_until_healthy
+from shim.cli.serve import ServeError, ServeOptions, check_can_serve, server_environment, wait_until_healthy
 from tests._dap import DAPClient, attached
 from tests._server import free_port, parse_lines, running_server, wait_for
 

@@ -33,7 +33,7 @@ import httpx
 import pytest
 import yaml
 
-from shim._serve import wait_until_healthy
+from shim.cli.serve import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "docker" / "Dockerfile"

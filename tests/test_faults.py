@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shim._serve import ServeOptions, server_command, server_environment, stop, wait_until_healthy
+from shim.cli.serve import ServeOptions, server_command, server_environment, stop, wait_until_healthy
 from tests._server import Server, free_port, parse_lines, running_server, wait_for
 
 pytestmark = pytest.mark.server
@@ -138,7 +138,7 @@ def test_sys_exit_in_run_is_a_500_as_bare_and_the_worker_keeps_serving(servers: 
 
 @pytest.mark.slow
 def test_worker_timeout_leaves_the_stack_then_a_new_worker_runs_init_and_serves(script: Path, log_dir: Path) -> None:
-    # The slow-run threshold is half of WORKER_TIMEOUT by default (shim/_watchdog.py): 1.5 s here.
+    # The slow-run threshold is half of WORKER_TIMEOUT by default (shim/runtime/watchdog.py): 1.5 s here.
     with running_server(script, log_dir, env={"WORKER_TIMEOUT": "3"}) as server, server.client() as client:
         [first_init] = server.events("shim.init.ok")
         killed = score(client, {"sleep": 30}, "fault-worker-timeout")

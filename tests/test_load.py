@@ -1,7 +1,7 @@
 """Under load: the real server with the shim, 2 workers, 8 client threads, 2,400 requests on 127.0.0.1.
 
 Every request is answered with its own body; every request id is in exactly one ``shim.run.ok`` line (the
-one line per successful request, written after the response: see shim/_access.py); every line on stdout
+one line per successful request, written after the response: see shim/runtime/access.py); every line on stdout
 parses (no torn or interleaved JSON); and the user's own log line inside run() carries the id of the
 request whose body it logged, never the one before (the request context is bound and cleared per request).
 Bounded: a fixed number of requests, a deadline for the whole load and for the lines to arrive.

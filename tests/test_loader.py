@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shim._loader import ScriptLoadError, resolve_entry_script
+from shim.runtime.loader import ScriptLoadError, resolve_entry_script
 
 
 def test_relative_to_aml_app_root(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from shim import JSONFormatter, Settings, _wrap, configure_logging, get_logger
-from shim._logging import ShimHandler
+from shim import JSONFormatter, Settings, configure_logging, get_logger
+from shim.runtime import wrap as _wrap
+from shim.stream.configure import ShimHandler
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_level_filters_the_shims_events() -> None:
 def test_a_failure_inside_the_shim_is_a_warning_never_the_users_problem(
     stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shim import _request
+    from shim.stream import context as _request
 
     def broken(*_: Any) -> int:
         raise RuntimeError("bug in the shim")

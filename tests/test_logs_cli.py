@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from shim import _logs
 from shim.cli import cli
+from shim.logs import summary as _logs
 from tests._server import running_server, wait_for
 
 pytestmark = pytest.mark.server

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shim import _memory
+from shim.runtime import memory as _memory
 from tests._server import running_server
 
 pytestmark = pytest.mark.server

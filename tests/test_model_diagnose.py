@@ -14,7 +14,7 @@ import joblib
 import pytest
 
 import shim
-from shim._diagnose import Diagnosis, diagnose_init_failure
+from shim.models.diagnosis import Diagnosis, diagnose_init_failure
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 1234\n"
 

@@ -12,7 +12,7 @@ import pytest
 
 import shim
 from shim import Settings, configure_logging
-from shim._model_path import RUN_CONTEXT_VARIABLES, resolve
+from shim.models.paths import RUN_CONTEXT_VARIABLES, resolve
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shim._probe import probe_models, walk
+from shim.models.probe import probe_models, walk
 
 
 def env(model_dir: Path | str | None, **extra: str) -> dict[str, str]:
@@ -138,7 +138,7 @@ def test_the_walk_is_cut_by_entries_and_depth(tmp_path: Path) -> None:
 def _probe_without_root_powers(model_dir: Path) -> dict[str, Any]:
     """Root reads everything; drop CAP_DAC_OVERRIDE (setpriv) so that permission bits apply, as in a container."""
     code = (
-        "import json, sys; from shim._probe import probe_models; "
+        "import json, sys; from shim.models.probe import probe_models; "
         "print(json.dumps(probe_models({'AZUREML_MODEL_DIR': sys.argv[1]})))"
     )
     command = [sys.executable, "-c", code, str(model_dir)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shim._redact import Redactor, looks_secret
+from shim.stream.redaction import Redactor, looks_secret
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ def test_entry_script_setting_problems(scripts: Path, log_dir: Path, value: str,
     if value:
         assert value in event["diagnosis"]
     # No traceback from the shim's internals: the server shows one line of the entry file and the message.
-    assert "shim/_loader.py" not in server.log_text()
+    assert "shim/runtime/loader.py" not in server.log_text()
     assert expected in server.log_text().split("shim.init.failed", 1)[1]
 
 

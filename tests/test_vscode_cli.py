@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from shim._vscode import DEFAULT_NAME, parse_jsonc
 from shim.cli import cli
+from shim.cli.vscode import DEFAULT_NAME, parse_jsonc
 
 EXISTING = """\
 {

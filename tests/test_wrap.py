@@ -22,8 +22,8 @@ from azureml_inference_server_http.server.user_script import UserScript, UserScr
 from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType
 from inference_schema.schema_decorators import input_schema
 
-from shim import _wrap
-from shim._serve import wrapper_entry_script
+from shim.cli.serve import wrapper_entry_script
+from shim.runtime import wrap as _wrap
 from tests.conftest import SCRIPTS
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._version import __version__
+from .._version import __version__
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -66,8 +66,8 @@ def serve(
       curl -X POST http://127.0.0.1:5001/score -H 'Content-Type: application/json' -d '{"data": [[1,2]]}'
       score-shim serve score.py --debug-port 5678   # then attach VS Code to 127.0.0.1:5678
     """
-    from ._serve import ServeError, ServeOptions
-    from ._serve import serve as run_server
+    from .serve import ServeError, ServeOptions
+    from .serve import serve as run_server
 
     if (debug_host or wait_for_debugger) and debug_port is None:
         raise click.UsageError("--debug-host and --wait-for-debugger need --debug-port.")
@@ -120,9 +120,9 @@ def check(script: Path, model_dir: Path | None, input_: str | None, as_json: boo
       score-shim check score.py --model-dir ./azureml-models/my-model/1 --input '{"data": [[1, 2, 3]]}'
       score-shim check score.py --input @sample-request.json --json | jq .run
     """
-    from ._check import CheckError, CheckOptions
-    from ._check import check as run_check
-    from ._check_render import render
+    from .check import CheckError, CheckOptions
+    from .check import check as run_check
+    from .check_render import render
 
     try:
         report, code = run_check(CheckOptions(script, model_dir, input_))
@@ -159,8 +159,8 @@ def logs(
       score-shim logs replica-1.log replica-2.log --request-id 3f9c2a
       score-shim logs app.log --json | jq '.failures'
     """
-    from ._logs_cmd import LogsError, LogsOptions
-    from ._logs_cmd import run as run_logs
+    from ..logs.command import LogsError, LogsOptions
+    from ..logs.command import run as run_logs
 
     options = LogsOptions(files, request_id, follow, as_json, follow_seconds)
     try:
@@ -200,8 +200,8 @@ def vscode(
       kubectl port-forward pod/my-deployment-7d9c 5678:5678   # or: serve --debug-port 5678
       score-shim vscode --local-root onlinescoring --write
     """
-    from ._vscode import DEFAULT_NAME, AttachOptions, VSCodeError, configuration, launch_json
-    from ._vscode import write as write_launch
+    from .vscode import DEFAULT_NAME, AttachOptions, VSCodeError, configuration, launch_json
+    from .vscode import write as write_launch
 
     workspace = Path.cwd()
     options = AttachOptions(port, host, local_root, remote_root, name or DEFAULT_NAME, just_my_code)

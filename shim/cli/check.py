@@ -7,7 +7,7 @@ decides how ``run`` is called (plain string, ``@input_schema`` keyword arguments
 ``request_headers``). The script itself is loaded by the shim's loader and wrapped by the shim's wrappers,
 exactly as under ``score-shim serve``, so its log lines and diagnoses are the ones a deployment shows.
 
-The report is data (`check` returns it); `shim._check_render` shows it to a person. Standard output is
+The report is data (`check` returns it); `shim.cli.check_render` shows it to a person. Standard output is
 kept for the report: the user's ``print`` and the shim's log lines go to standard error.
 """
 
@@ -23,11 +23,15 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from . import _echo, _events, _hold, _memory
-from ._diagnose import diagnose_init_failure
-from ._loader import ENV_ENTRY_SCRIPT, entry_points, import_script, resolve_entry_script
-from ._probe import probe_models
-from ._processors import clip, describe_exception
+from ..models.diagnosis import diagnose_init_failure
+from ..models.probe import probe_models
+from ..runtime import echo, events, hold, memory
+from ..runtime.loader import ENV_ENTRY_SCRIPT, entry_points, import_script, resolve_entry_script
+from ..runtime.setup import ensure_started
+from ..runtime.wrap import wrap_init, wrap_run
+from ..settings import ConfigError, Settings
+from ..stream.configure import configure_logging
+from ..stream.processors import clip, describe_exception
 
 #: Exit codes, documented in ``score-shim check --help`` and the README.
 EXIT_OK = 0
@@ -132,10 +136,6 @@ def _import_server() -> None:
 
 def _start_logging() -> None:
     """The shim's log lines (and the stdlib records it bridges) go to standard error, never stdout."""
-    from ._config import ConfigError, Settings
-    from ._logging import configure_logging
-    from ._setup import ensure_started
-
     try:
         Settings.from_env()  # a bad SCORE_SHIM_* value is a one-line error here, not a log line on stdout
     except ConfigError as error:
@@ -150,8 +150,8 @@ def _start_logging() -> None:
     import structlog  # noqa: F401
 
     # check reports failures: no hold mode that swallows init(), no debug echo that turns run() errors into answers.
-    _hold.enabled = False
-    _echo.enabled = False
+    hold.enabled = False
+    echo.enabled = False
 
 
 def _ms(started: float) -> float:
@@ -336,7 +336,7 @@ def check(options: CheckOptions) -> tuple[dict[str, Any], int]:
     }
     with contextlib.redirect_stdout(sys.stderr):  # the user's print() must not mix with the report
         code = _check(script, given, report)
-    report["memory"] = _memory.snapshot()
+    report["memory"] = memory.snapshot()
     report["exit_code"] = code
     report["ok"] = code == EXIT_OK
     return report, code
@@ -344,8 +344,6 @@ def check(options: CheckOptions) -> tuple[dict[str, Any], int]:
 
 def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
     from azureml_inference_server_http.server.user_script import UserScript, UserScriptError
-
-    from ._wrap import wrap_init, wrap_run
 
     load: dict[str, Any] = {}
     report["load"] = load
@@ -361,7 +359,7 @@ def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
         raise
     except BaseException as error:
         load.update(ok=False, duration_ms=_ms(started), error=_error(error))
-        _events.init_failed(error, started, phase="load", entry_script=str(script))  # as under the server
+        events.init_failed(error, started, phase="load", entry_script=str(script))  # as under the server
         if isinstance(error, UserScriptError):
             load["problem"] = f"the server refuses this run(): {error}"
         diagnosis = diagnose_init_failure(error)
@@ -392,9 +390,9 @@ def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
         diagnosis = diagnose_init_failure(error)
         if diagnosis is not None:
             init_report["diagnosis"] = diagnosis.as_dict()
-        init_report["memory"] = _memory.snapshot()
+        init_report["memory"] = memory.snapshot()
         return EXIT_INIT
-    init_report.update(ok=True, duration_ms=_ms(started), memory=_memory.snapshot())
+    init_report.update(ok=True, duration_ms=_ms(started), memory=memory.snapshot())
 
     sent = given or _sample(wrapped_run, mode)
     report["input"] = {"source": sent.source, "body": clip(sent.body, MAX_BODY_CHARS), "chars": len(sent.body)}

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from . import _check
+from . import check
 
 Echo = Callable[[str], None]
 
@@ -18,9 +18,9 @@ Echo = Callable[[str], None]
 MAX_SHOWN_CHARS = 1_000
 
 _VERDICTS = {
-    _check.EXIT_OK: "OK: init() and run() work; the server would answer 200.",
-    _check.EXIT_INIT: "FAILED at start-up: the server would exit with code 3 (CrashLoopBackOff on Azure).",
-    _check.EXIT_RUN: "FAILED in run(): the server would answer this request with an error.",
+    check.EXIT_OK: "OK: init() and run() work; the server would answer 200.",
+    check.EXIT_INIT: "FAILED at start-up: the server would exit with code 3 (CrashLoopBackOff on Azure).",
+    check.EXIT_RUN: "FAILED in run(): the server would answer this request with an error.",
 }
 
 
@@ -76,7 +76,7 @@ def render(report: dict[str, Any], echo: Echo = click.echo) -> None:
 
     probe = report.get("model_probe")
     if probe:
-        lines = _check.probe_summary(probe)
+        lines = check.probe_summary(probe)
         echo(f"model   {lines[0]}")
         for line in lines[1:]:
             echo(f"        {line}")
@@ -109,6 +109,6 @@ def render(report: dict[str, Any], echo: Echo = click.echo) -> None:
     limit = f", limit {_mb(memory['limit_bytes'])}" if memory.get("limit_bytes") else ""
     echo(f"memory  rss {_mb(memory.get('rss_bytes'))}, peak {_mb(memory.get('peak_rss_bytes'))}{limit}")
 
-    code = report.get("exit_code", _check.EXIT_ERROR)
+    code = report.get("exit_code", check.EXIT_ERROR)
     verdict = _VERDICTS.get(code, "FAILED")
-    echo(click.style(verdict, fg="green" if code == _check.EXIT_OK else "red", bold=True) + f"  (exit {code})")
+    echo(click.style(verdict, fg="green" if code == check.EXIT_OK else "red", bold=True) + f"  (exit {code})")

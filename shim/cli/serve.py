@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from ._loader import ENV_ENTRY_SCRIPT
+from ..runtime.debugger import GENEROUS_SCORING_TIMEOUT_MS, GENEROUS_WORKER_TIMEOUT_S
+from ..runtime.loader import ENV_ENTRY_SCRIPT
 
 LOOPBACK = "127.0.0.1"
 SERVER_PACKAGE = "azureml_inference_server_http"
@@ -104,15 +105,13 @@ def server_environment(options: ServeOptions, base: Mapping[str, str] | None = N
     env.update(options.env)  # what the caller set explicitly wins
     if options.shim and env.get("SCORE_SHIM_DEBUG_PORT", "").strip():
         # A breakpoint holds the request: keep the server's timeouts from killing it (unless set by the user).
-        from ._debugger import GENEROUS_SCORING_TIMEOUT_MS, GENEROUS_WORKER_TIMEOUT_S
-
         env.setdefault("WORKER_TIMEOUT", str(GENEROUS_WORKER_TIMEOUT_S))
         env.setdefault("SCORING_TIMEOUT_MS", str(GENEROUS_SCORING_TIMEOUT_MS))
     return env
 
 
 def server_command() -> list[str]:
-    return [sys.executable, "-m", "shim._server_main"]
+    return [sys.executable, "-m", "shim.cli.server_process"]
 
 
 def check_can_serve(options: ServeOptions) -> None:

@@ -1,7 +1,7 @@
 """The child process of ``score-shim serve``: azmlinfsrv's own start-up, bound to 127.0.0.1.
 
 Mirrors ``azureml_inference_server_http.amlserver.run`` after its argument parsing (which
-`shim._serve.server_environment` replaces): load the server's default logging config, put
+`shim.cli.serve.server_environment` replaces): load the server's default logging config, put
 ``AML_APP_ROOT`` on ``sys.path``, and let ``amlserver_linux.run`` build and run the gunicorn command.
 """
 
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+
+from ..runtime.setup import ensure_started
+from ..settings import ConfigError, Settings
 
 
 def main() -> None:
@@ -21,9 +24,6 @@ def main() -> None:
     if shim:
         # The master's own lines (worker boots, exits, WORKER TIMEOUT) in the same JSON stream as the
         # workers'. A bad SCORE_SHIM_* value is reported by the workers, where the server expects it.
-        from shim._config import ConfigError, Settings
-        from shim._setup import ensure_started
-
         try:
             Settings.from_env()
         except ConfigError:

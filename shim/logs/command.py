@@ -1,6 +1,6 @@
 """``score-shim logs``: inputs (files, standard input, ``--follow``), progress, and what is printed.
 
-The reading and the summary live in `shim._logs`; the tables in `shim._logs_render`.
+The reading and the summary live in `shim.logs.summary`; the tables in `shim.logs.render`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, TextIO
 
 import click
 
-from . import _logs
+from .summary import MAX_LINE, Summary, feed_handle, read_file
 
 STDIN_NAME = "<stdin>"
 #: --follow: how often appended lines are looked for, and how often the summary is printed again.
@@ -92,7 +92,7 @@ class _Tail:
         self.raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - kept open while following
         self.pending = b""
 
-    def read(self, summary: _logs.Summary) -> int:
+    def read(self, summary: Summary) -> int:
         fed = 0
         summary.select_source(self.name)
         while True:
@@ -103,8 +103,8 @@ class _Tail:
             cut = data.rfind(b"\n")
             if cut < 0:
                 self.pending = data
-                if len(self.pending) >= _logs.MAX_LINE:  # a line too long to keep: cut it
-                    summary.feed(self.pending[: _logs.MAX_LINE].decode("utf-8", "replace"))
+                if len(self.pending) >= MAX_LINE:  # a line too long to keep: cut it
+                    summary.feed(self.pending[:MAX_LINE].decode("utf-8", "replace"))
                     self.pending, fed = b"", fed + 1
                 continue
             self.pending = data[cut + 1 :]
@@ -131,7 +131,7 @@ def _stdin_text() -> TextIO:
     return io.TextIOWrapper(binary, encoding="utf-8", errors="replace")
 
 
-def _print_story(summary: _logs.Summary, several: bool) -> None:
+def _print_story(summary: Summary, several: bool) -> None:
     for source, lines in summary.story_lines_sorted():
         prefix = f"{source}: " if several else ""
         for line in lines:
@@ -140,7 +140,7 @@ def _print_story(summary: _logs.Summary, several: bool) -> None:
         click.echo(f"... {summary.story_dropped:,} more matching records not shown", err=True)
 
 
-def _emit(summary: _logs.Summary, options: LogsOptions, several: bool) -> None:
+def _emit(summary: Summary, options: LogsOptions, several: bool) -> None:
     result = summary.result()
     if options.request_id is not None:
         if options.as_json:
@@ -154,12 +154,12 @@ def _emit(summary: _logs.Summary, options: LogsOptions, several: bool) -> None:
     if options.as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    from ._logs_render import render_summary
+    from .render import render_summary
 
     render_summary(result, click.echo)
 
 
-def _not_found(summary: _logs.Summary, request_id: str) -> str:
+def _not_found(summary: Summary, request_id: str) -> str:
     message = f"no line carries request id {request_id!r}"
     if summary.json_lines == 0:
         message += " (the bare server does not log request ids: serve the script through score-shim to get them)"
@@ -170,7 +170,7 @@ def run(options: LogsOptions) -> int:
     """Read, summarise, print; returns the exit code (1: ``--request-id`` matched nothing)."""
     files = list(options.files)
     _check_inputs(files)
-    summary = _logs.Summary(options.request_id)
+    summary = Summary(options.request_id)
     several = len(files) > 1
     progress = _Progress(sys.stderr)
     if not files and _isatty(sys.stdin):
@@ -183,11 +183,11 @@ def run(options: LogsOptions) -> int:
         for path in files or ["-"]:
             if path == "-":
                 summary.start_source(STDIN_NAME)
-                _logs.feed_handle(summary, _stdin_text())
+                feed_handle(summary, _stdin_text())
                 summary.close_records()
                 continue
             try:
-                _logs.read_file(summary, path, path, progress if progress.enabled else None)
+                read_file(summary, path, path, progress if progress.enabled else None)
             except OSError as error:
                 raise LogsError(f"cannot read {path}: {error.strerror or error}") from None
     finally:
@@ -199,7 +199,7 @@ def run(options: LogsOptions) -> int:
     return 0
 
 
-def _follow(summary: _logs.Summary, options: LogsOptions, files: list[str], several: bool, progress: _Progress) -> int:
+def _follow(summary: Summary, options: LogsOptions, files: list[str], several: bool, progress: _Progress) -> int:
     """Like ``tail -f``: the story's lines as they come (``--request-id``), else the summary now and then."""
     deadline = time.monotonic() + options.follow_seconds if options.follow_seconds is not None else None
     live = options.request_id is not None and not options.as_json
@@ -259,7 +259,7 @@ def _follow(summary: _logs.Summary, options: LogsOptions, files: list[str], seve
     return 0
 
 
-def _emit_follow(summary: _logs.Summary, options: LogsOptions, several: bool, label: str) -> None:
+def _emit_follow(summary: Summary, options: LogsOptions, several: bool, label: str) -> None:
     if not options.as_json:
         click.echo(f"--- {label}, {time.strftime('%H:%M:%S')} ---")
     _emit(summary, options, several)

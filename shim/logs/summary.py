@@ -301,13 +301,18 @@ def analyse_traceback(text: str) -> dict[str, Any] | None:
     return out
 
 
+#: The folders of the shim's own code that run inside the server: their frames are never the user's.
+_SHIM_PARTS = ("runtime", "stream", "models")
+
+
 def _is_library(path: str) -> bool:
     return (
         "/site-packages/" in path
         or "/dist-packages/" in path
         or "/lib/python" in path
         or path.startswith("<")
-        or "/shim/_" in path
+        or "/shim/_" in path  # score-shim 0.1's flat layout, in logs from containers not yet updated
+        or any(f"/shim/{part}/" in path for part in _SHIM_PARTS)
         or path.endswith("score_wrappers/entry.py")
     )
 

@@ -27,7 +27,8 @@ from time import perf_counter
 from types import ModuleType
 from typing import Any
 
-from ._model_path import MODELS_FOLDER, jsonable, run_context_set
+from ..stream.configure import get_logger
+from .paths import MODELS_FOLDER, jsonable, resolve, run_context_set
 
 TARGET = "azureml.core.model"
 _MARK = "__score_shim_logged__"
@@ -156,9 +157,6 @@ def _log(
     **outcome: Any,
 ) -> None:
     try:
-        from ._logging import get_logger
-        from ._model_path import resolve
-
         name = args[0] if args else kwargs.get("model_name")
         version = args[1] if len(args) > 1 else kwargs.get("version")
         fields: dict[str, Any] = {

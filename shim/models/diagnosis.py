@@ -23,8 +23,9 @@ from time import perf_counter
 from types import TracebackType
 from typing import Any
 
-from ._model_path import ModelPathError, near_misses, resolve
-from ._probe import display
+from ..stream.processors import is_user_file
+from .paths import ModelPathError, near_misses, resolve
+from .probe import display
 
 #: Bounds of the searches for a file of the same name.
 SEARCH_ENTRIES = 20_000
@@ -108,8 +109,6 @@ def _frames(error: BaseException) -> list[tuple[str, int, str]]:
 
 def _user_source(error: BaseException) -> str:
     """The source lines of the traceback's frames outside Python, libraries and the shim."""
-    from ._processors import is_user_file
-
     lines = [linecache.getline(f, n).strip() for f, n, _ in _frames(error) if is_user_file(f)]
     return "\n".join(line for line in lines if line)
 

@@ -37,6 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..stream.configure import get_logger
+
 MODELS_FOLDER = "azureml-models"
 
 #: The variables whose presence makes azureml-core fetch the model from the workspace (a network call)
@@ -206,8 +208,6 @@ def get_model_path(model_name: Any, version: int | None = None) -> Any:
 
 def _log(res: Resolution, via: str) -> None:
     try:
-        from ._logging import get_logger
-
         fields = res.as_dict()
         fields["via"] = via
         level = "warning" if (res.error is not None or res.notes) else "info"

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from time import perf_counter
 from typing import Any
 
-from ._model_path import MODELS_FOLDER, RUN_CONTEXT_VARIABLES, cached_models, models_dir
+from .paths import MODELS_FOLDER, RUN_CONTEXT_VARIABLES, cached_models, models_dir
 
 #: Bounds of the walk under AZUREML_MODEL_DIR.
 MAX_ENTRIES = 5_000

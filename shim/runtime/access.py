@@ -21,9 +21,9 @@ import threading
 from time import perf_counter
 from typing import Any
 
-from . import _logging, _request
+from ..stream import configure, context
 
-log = _logging.get_logger("shim")
+log = configure.get_logger("shim")
 
 _RUN_KEY = "_score_shim_run_ms"
 _PAYLOAD_KEY = "_score_shim_payload"
@@ -49,7 +49,7 @@ def connect() -> bool:
         flask.request_finished.connect(_on_request_finished, weak=False)
     except Exception:
         return False
-    _logging.add_record_filter(_is_folded)
+    configure.add_record_filter(_is_folded)
     _connected = True
     return True
 
@@ -60,9 +60,9 @@ def defer_run_ok(duration_ms: float, payload: str | None = None) -> bool:
     False when there is no served request to summarise (``score-shim check``, tests, the level is above
     info): the caller then writes ``shim.run.ok`` at once.
     """
-    if not _connected or not _logging.enabled("info"):
+    if not _connected or not configure.enabled("info"):
         return False
-    state = _request.current()
+    state = context.current()
     if state is None:
         return False
     try:
@@ -77,7 +77,7 @@ def defer_run_ok(duration_ms: float, payload: str | None = None) -> bool:
 def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
     global failures
     try:
-        state = _request.current()
+        state = context.current()
         if state is None:
             return
         request, g = state
@@ -96,10 +96,10 @@ def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
             http["duration_ms"] = round((perf_counter() - started) * 1000, 3)
         fields: dict[str, Any] = {
             "duration_ms": duration_ms,
-            "input_bytes": _request.input_bytes(request),
+            "input_bytes": context.input_bytes(request),
             "http": http,
         }
-        ids = _request.current_ids()
+        ids = context.current_ids()
         if ids:
             fields.update(ids)
         payload = g.pop(_PAYLOAD_KEY, None)
@@ -122,7 +122,7 @@ def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
                 _folded_access[request_id] = _folded_access.get(request_id, 0) + 1
     except Exception as error:
         failures += 1
-        _logging.report_internal_error("_access", error)
+        configure.report_internal_error("_access", error)
 
 
 def _write_run_ok(fields: dict[str, Any]) -> None:
@@ -131,7 +131,7 @@ def _write_run_ok(fields: dict[str, Any]) -> None:
         log.info("shim.run.ok", **fields)
     except Exception as error:
         failures += 1
-        _logging.report_internal_error("_access", error)
+        configure.report_internal_error("_access", error)
 
 
 def _access_status(message: str) -> int | None:
@@ -158,7 +158,7 @@ def _is_folded(record: logging.LogRecord) -> bool:
                 _folded_access[request_id] = count - 1
         return True
     if record.name == "azmlinfsrv" and record.funcName == "_after_request":
-        state = _request.current()
+        state = context.current()
         if state is None or state[1].get(_RUN_KEY) is None:
             return False
         status = _access_status(record.getMessage())

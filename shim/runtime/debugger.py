@@ -32,8 +32,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from ._config import PREFIX, Settings
-from ._logging import get_logger
+from ..settings import PREFIX, Settings
+from ..stream.configure import get_logger
 
 log = get_logger("shim")
 

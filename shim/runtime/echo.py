@@ -15,9 +15,8 @@ import json
 import sys
 from typing import Any
 
-from . import _processors, _redact, _request
+from ..stream import context, processors, redaction  #: Set at start-up from SCORE_SHIM_DEBUG.
 
-#: Set at start-up from SCORE_SHIM_DEBUG.
 enabled = False
 
 MAX_MESSAGE_CHARS = 4000
@@ -39,16 +38,16 @@ def answer_for(error: BaseException) -> Any | None:
 
 def body_for(error: BaseException) -> str:
     """The JSON text of the debug answer, secrets masked."""
-    described = _processors.describe_exception(error)
+    described = processors.describe_exception(error)
     message = described["message"]
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + f"... [{len(message) - MAX_MESSAGE_CHARS} characters cut]"
-    frames = _processors.user_frames(error.__traceback__)[-MAX_FRAMES:]
-    ids = _request.current_ids() or {}
+    frames = processors.user_frames(error.__traceback__)[-MAX_FRAMES:]
+    ids = context.current_ids() or {}
     body = {
         "message": f"run() raised {described['type']}: {message}",
         "error": {"type": described["type"], "message": message, "frames": frames},
         "request_id": ids.get("request_id"),
         "debug": "SCORE_SHIM_DEBUG=1 echoes errors in responses; never use it in production.",
     }
-    return _redact.redact(json.dumps(body, default=repr))
+    return redaction.redact(json.dumps(body, default=repr))

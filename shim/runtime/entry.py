@@ -12,10 +12,10 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from . import _debugger, _events, _hold
-from ._loader import ScriptLoadError, entry_points, import_script, resolve_entry_script
-from ._setup import ensure_started
-from ._wrap import wrap_init, wrap_run
+from . import debugger, events, hold
+from .loader import ScriptLoadError, entry_points, import_script, resolve_entry_script
+from .setup import ensure_started
+from .wrap import wrap_init, wrap_run
 
 _lock = threading.Lock()
 _loaded: tuple[Callable[..., Any], Callable[..., Any]] | None = None
@@ -40,24 +40,24 @@ def load_entry() -> tuple[Callable[..., Any], Callable[..., Any]]:
         try:
             path = resolve_entry_script(settings.entry_script)
         except ScriptLoadError as error:
-            _events.init_failed(error, started, phase="load", entry_script=settings.entry_script, diagnosis=str(error))
-            if _hold.hold(error, retry=None):
+            events.init_failed(error, started, phase="load", entry_script=settings.entry_script, diagnosis=str(error))
+            if hold.hold(error, retry=None):
                 return _held()
             raise
         # Before the script is imported, so that module-level code and init() can be stepped through too.
-        _debugger.start(settings, remote_root=str(path.parent))
+        debugger.start(settings, remote_root=str(path.parent))
         started = perf_counter()
         try:
             module = import_script(path)
             init, run = entry_points(module)
         except ScriptLoadError as error:
-            _events.init_failed(error, started, phase="load", entry_script=str(path), diagnosis=str(error))
-            if _hold.hold(error, retry=None):
+            events.init_failed(error, started, phase="load", entry_script=str(path), diagnosis=str(error))
+            if hold.hold(error, retry=None):
                 return _held()
             raise
         except BaseException as error:
-            _events.init_failed(error, started, phase="import", entry_script=str(path))
-            if _hold.hold(error, retry=None):
+            events.init_failed(error, started, phase="import", entry_script=str(path))
+            if hold.hold(error, retry=None):
                 return _held()
             raise
         _loaded = (wrap_init(init), wrap_run(run))
@@ -67,5 +67,5 @@ def load_entry() -> tuple[Callable[..., Any], Callable[..., Any]]:
 def _held() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """Hold mode, when the script itself could not be loaded: placeholders that answer 503."""
     global _loaded
-    _loaded = (_hold.placeholder_init, _hold.placeholder_run)
+    _loaded = (hold.placeholder_init, hold.placeholder_run)
     return _loaded

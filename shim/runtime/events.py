@@ -14,9 +14,10 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any, TypeVar
 
-from . import _access, _memory, _payload, _request
-from ._logging import get_logger, report_internal_error
-from ._version import __version__
+from .._version import __version__
+from ..stream import context
+from ..stream.configure import get_logger, report_internal_error
+from . import access, memory, payload
 
 log = get_logger("shim")
 
@@ -68,7 +69,7 @@ def init_start(entry_script: str | None) -> None:
 @_never_raises
 def model_probe() -> None:
     """``shim.model.probe``: where the model should be and what is there, before ``init()`` runs."""
-    from ._probe import probe_models
+    from ..models.probe import probe_models  # here: once per process, not on `import shim` (import time)
 
     report = probe_models()
     # No model at all (AZUREML_MODEL_DIR unset) is normal for a deployment without one: info, not warning.
@@ -79,7 +80,7 @@ def model_probe() -> None:
 
 def _diagnosis_fields(error: BaseException) -> dict[str, Any]:
     try:
-        from ._diagnose import event_fields
+        from ..models.diagnosis import event_fields  # here: failures only, not on `import shim` (import time)
 
         return event_fields(error)
     except Exception:
@@ -89,13 +90,13 @@ def _diagnosis_fields(error: BaseException) -> dict[str, Any]:
 @_never_raises
 def init_ok(started: float) -> None:
     # The memory init() left behind, and the container's limit: what the OOM killer will go by.
-    log.info("shim.init.ok", duration_ms=_ms_since(started), memory=_memory.snapshot())
+    log.info("shim.init.ok", duration_ms=_ms_since(started), memory=memory.snapshot())
 
 
 @_never_raises
 def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init", **details: Any) -> None:
     if phase in ("init", "import") and "diagnosis" not in details:
-        details.update(_diagnosis_fields(error))  # a missing model, in plain words (shim._diagnose)
+        details.update(_diagnosis_fields(error))  # a missing model, in plain words (shim.models.diagnosis)
     fields: dict[str, Any] = {"phase": phase, "error": error, **details}
     if started is not None:
         fields["duration_ms"] = _ms_since(started)
@@ -105,12 +106,12 @@ def init_failed(error: BaseException, started: float | None = None, *, phase: st
 @_never_raises
 def run_ok(started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> None:
     duration_ms = _ms_since(started)
-    payload = _payload.describe(args, kwargs) if _payload.enabled else None
+    described = payload.describe(args, kwargs) if payload.enabled else None
     # Inside a served request the line is written once the response is known, with its status.
-    if not _access.defer_run_ok(duration_ms, payload):
-        fields: dict[str, Any] = {"duration_ms": duration_ms, "input_bytes": _request.input_bytes()}
-        if payload is not None:
-            fields["payload"] = payload
+    if not access.defer_run_ok(duration_ms, described):
+        fields: dict[str, Any] = {"duration_ms": duration_ms, "input_bytes": context.input_bytes()}
+        if described is not None:
+            fields["payload"] = described
         log.info("shim.run.ok", **fields)
 
 
@@ -149,8 +150,8 @@ def run_failed(
         )
     elif isinstance(error, SystemExit):
         fields["diagnosis"] = _system_exit_diagnosis(error)
-    if _payload.enabled:
-        fields["payload"] = _payload.describe(args, kwargs)
+    if payload.enabled:
+        fields["payload"] = payload.describe(args, kwargs)
     log.error(
-        "shim.run.failed", duration_ms=_ms_since(started), input_bytes=_request.input_bytes(), error=error, **fields
+        "shim.run.failed", duration_ms=_ms_since(started), input_bytes=context.input_bytes(), error=error, **fields
     )

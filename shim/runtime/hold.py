@@ -22,8 +22,9 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from . import _echo, _events, _processors, _redact, _request
-from ._logging import get_logger, report_internal_error
+from ..stream import context, processors, redaction
+from ..stream.configure import get_logger, report_internal_error
+from . import echo, events
 
 log = get_logger("shim")
 
@@ -60,7 +61,7 @@ def _hold(failure: BaseException, retry: Callable[[], Any] | None) -> None:
     error, _diagnosis, _retry = failure, _diagnosis_of(failure), retry
     log.warning(
         "shim.init.held",
-        error_type=_processors.describe_exception(failure)["type"],
+        error_type=processors.describe_exception(failure)["type"],
         diagnosis=(
             "SCORE_SHIM_ON_INIT_FAILURE=hold: this worker stays up after the failure above; / answers, /score "
             "answers 503. "
@@ -75,7 +76,7 @@ def _hold(failure: BaseException, retry: Callable[[], Any] | None) -> None:
 
 def _diagnosis_of(failure: BaseException) -> str | None:
     try:
-        from ._diagnose import event_fields
+        from ..models.diagnosis import event_fields  # here: failures only, not on `import shim` (import time)
 
         diagnosis = event_fields(failure).get("diagnosis")
         return diagnosis if isinstance(diagnosis, str) else None
@@ -99,7 +100,7 @@ def answer() -> Any | None:
 def _answer() -> Any | None:
     global error
     flask = sys.modules.get("flask")
-    state = _request.current()
+    state = context.current()
     if _retry is not None and state is not None and state[0].headers.get(RETRY_HEADER, "").lower() in ("1", "true"):
         with _lock:
             if error is None:
@@ -108,10 +109,10 @@ def _answer() -> Any | None:
             try:
                 _retry()
             except BaseException as failure:
-                _events.init_failed(failure, started, retry=True)
+                events.init_failed(failure, started, retry=True)
                 error = failure
             else:
-                _events.init_ok(started)
+                events.init_ok(started)
                 log.info("shim.init.released")
                 error = None
                 return None
@@ -121,7 +122,7 @@ def _answer() -> Any | None:
 
 
 def _body() -> str:
-    ids = _request.current_ids() or {}
+    ids = context.current_ids() or {}
     body: dict[str, Any] = {
         "message": (
             "The scoring script failed to start (init() or its import raised); this worker is held for "
@@ -129,12 +130,12 @@ def _body() -> str:
         ),
         "request_id": ids.get("request_id"),
     }
-    if _echo.enabled and error is not None:
-        described = _processors.describe_exception(error)
+    if echo.enabled and error is not None:
+        described = processors.describe_exception(error)
         body["error"] = {"type": described["type"], "message": described["message"]}
         if _diagnosis:
             body["diagnosis"] = _diagnosis
-    return _redact.redact(json.dumps(body, default=repr))
+    return redaction.redact(json.dumps(body, default=repr))
 
 
 def placeholder_run(raw_data: str) -> Any:

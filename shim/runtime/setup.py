@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import threading
 
-from . import _access, _echo, _events, _hold, _payload, _redact, _watchdog
-from ._config import ConfigError, Settings
-from ._logging import configure_logging, get_logger, install_stdlib_bridge
+from ..settings import ConfigError, Settings
+from ..stream import redaction
+from ..stream.configure import configure_logging, get_logger, install_stdlib_bridge
+from . import access, echo, events, hold, payload, watchdog
 
 _log = get_logger("shim")
 
@@ -31,25 +32,25 @@ def ensure_started() -> Settings:
                 _settings = Settings.from_env()
             except ConfigError as error:
                 configure_logging()
-                _events.init_failed(error, phase="config", diagnosis=str(error))
+                events.init_failed(error, phase="config", diagnosis=str(error))
                 raise
             _apply(_settings)
         if _configured_pid != os.getpid():
             configure_logging(_settings)
             _configured_pid = os.getpid()
         install_stdlib_bridge(_settings.log_level)
-        _access.connect()
+        access.connect()
         return _settings
 
 
 def _apply(settings: Settings) -> None:
     """Hand each module its part of the settings, once per process tree (forks inherit them)."""
-    _redact.reset()  # the secrets to mask: the environment as the process started
-    _echo.enabled = settings.debug
-    _hold.enabled = settings.on_init_failure == "hold"
-    _payload.enabled = settings.log_payloads
-    _payload.max_chars = settings.payload_max_chars
-    _watchdog.configure(settings.slow_run_ms, settings.memory_warn_percent)
+    redaction.reset()  # the secrets to mask: the environment as the process started
+    echo.enabled = settings.debug
+    hold.enabled = settings.on_init_failure == "hold"
+    payload.enabled = settings.log_payloads
+    payload.max_chars = settings.payload_max_chars
+    watchdog.configure(settings.slow_run_ms, settings.memory_warn_percent)
     if settings.debug:
         _log.warning(
             "shim.debug.enabled",

@@ -20,8 +20,9 @@ import traceback
 from time import perf_counter, sleep
 from typing import Any
 
-from . import _memory, _processors, _request
-from ._logging import get_logger, report_internal_error
+from ..stream import context, processors
+from ..stream.configure import get_logger, report_internal_error
+from . import memory
 
 log = get_logger("shim")
 
@@ -68,7 +69,7 @@ def configure(slow_run_ms: int | None, memory_warn_percent: int) -> None:
 
 def run_started(started: float) -> None:
     """Hot path: note the run of this thread (and its request, for the ids)."""
-    state = _request.current()
+    state = context.current()
     _active[threading.get_ident()] = [started, state[1] if state else None, 0]
     if not _running:
         _start()
@@ -127,10 +128,10 @@ def _stack_of(ident: int) -> tuple[list[dict[str, Any]], str]:
     frames = [
         {"file": entry.filename, "line": entry.lineno, "function": entry.name}
         for entry in summary
-        if _processors.is_user_file(entry.filename)
+        if processors.is_user_file(entry.filename)
     ]
     text = "".join(traceback.format_list(summary))
-    return frames, _processors.clip(text, _processors.MAX_TRACEBACK_CHARS)
+    return frames, processors.clip(text, processors.MAX_TRACEBACK_CHARS)
 
 
 def _report_slow(ident: int, elapsed_s: float, g: Any) -> None:
@@ -159,8 +160,8 @@ def _report_slow(ident: int, elapsed_s: float, g: Any) -> None:
 
 def _check_memory() -> None:
     global _memory_warned
-    limit = _memory.limit_bytes()
-    rss = _memory.rss_bytes()
+    limit = memory.limit_bytes()
+    rss = memory.rss_bytes()
     if not limit or rss is None:
         return
     if rss >= memory_warn_fraction * limit:
@@ -171,7 +172,7 @@ def _check_memory() -> None:
                 rss_bytes=rss,
                 limit_bytes=limit,
                 percent=round(100 * rss / limit, 1),
-                peak_rss_bytes=_memory.peak_rss_bytes(),
+                peak_rss_bytes=memory.peak_rss_bytes(),
                 diagnosis=(
                     "the process is close to the container's memory limit: past it the kernel kills the "
                     "worker (SIGKILL, 'died with <Signals.SIGKILL: 9>'), with no traceback. Load the model "

@@ -12,7 +12,7 @@ The server must not be able to tell a wrapped function from the original, and it
   exactly when its signature asks for it.
 - Exceptions are re-raised as they are (``TimeoutError`` included), so the server still answers 500 with
   ``x-ms-run-function-failed: True``; only in debug mode (``SCORE_SHIM_DEBUG=1``) is an ``Exception``
-  answered with a 500 response object that carries it (see `shim._echo`).
+  answered with a 500 response object that carries it (see `shim.runtime.echo`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any, TypeVar
 
-from . import _azureml_hook, _echo, _events, _hold, _watchdog
+from ..models import azureml_hook
+from . import echo, events, hold, watchdog
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,21 +34,21 @@ def wrap_init(init: F) -> F:
     """Wrap ``init()``: log ``shim.init.start``, then ``shim.init.ok`` or ``shim.init.failed``."""
     if getattr(init, _WRAPPED_MARK, False):
         return init
-    _azureml_hook.install()  # logs the script's own azureml-core get_model_path calls; never imports it
+    azureml_hook.install()  # logs the script's own azureml-core get_model_path calls; never imports it
 
     @functools.wraps(init)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _events.init_start(_entry_name(init))
-        _events.model_probe()
+        events.init_start(_entry_name(init))
+        events.model_probe()
         started = perf_counter()
         try:
             result = init(*args, **kwargs)
         except BaseException as error:
-            _events.init_failed(error, started)
-            if _hold.hold(error, functools.partial(init, *args, **kwargs)):  # opt-in hold mode
+            events.init_failed(error, started)
+            if hold.hold(error, functools.partial(init, *args, **kwargs)):  # opt-in hold mode
                 return None
             raise
-        _events.init_ok(started)
+        events.init_ok(started)
         return result
 
     setattr(wrapper, _WRAPPED_MARK, True)
@@ -61,23 +62,23 @@ def wrap_run(run: F) -> F:
 
     @functools.wraps(run)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _hold.error is not None:  # init() failed and hold mode kept the worker up
-            answer = _hold.answer()
+        if hold.error is not None:  # init() failed and hold mode kept the worker up
+            answer = hold.answer()
             if answer is not None:
                 return answer
         started = perf_counter()
-        _watchdog.run_started(started)
+        watchdog.run_started(started)
         try:
             result = run(*args, **kwargs)
         except BaseException as error:
-            _watchdog.run_finished()
-            _events.run_failed(error, started, args, kwargs)
-            answer = _echo.answer_for(error)  # debug mode only; never a timeout
+            watchdog.run_finished()
+            events.run_failed(error, started, args, kwargs)
+            answer = echo.answer_for(error)  # debug mode only; never a timeout
             if answer is not None:
                 return answer
             raise
-        _watchdog.run_finished()
-        _events.run_ok(started, args, kwargs)
+        watchdog.run_finished()
+        events.run_ok(started, args, kwargs)
         return result
 
     setattr(wrapper, _WRAPPED_MARK, True)

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from . import _processors as p
-from ._config import Settings
-from ._output import LineWriter
-from ._redact import redact_rendered
+from ..settings import Settings
+from . import processors as p
+from .output import LineWriter
+from .redaction import redact_rendered
 
 Processor = Callable[[Any, str, p.EventDict], Any]
 
@@ -228,7 +228,7 @@ class JSONFormatter(logging.Formatter):
 
 
 #: Predicates that tell the shim's handler to skip a record whose facts another line already carries
-#: (see `shim._access`). Consulted only by `ShimHandler`: other handlers still get every record.
+#: (see `shim.runtime.access`). Consulted only by `ShimHandler`: other handlers still get every record.
 _record_filters: list[Callable[[logging.LogRecord], bool]] = []
 
 

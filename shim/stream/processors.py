@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
-from . import _request
+from . import context
 
 EventDict = dict[str, Any]
 
@@ -106,9 +106,9 @@ def add_request_context(_: object, __: str, event_dict: EventDict) -> EventDict:
     """
     if "request_id" in event_dict:  # bound by the caller, who had the request at hand
         return event_dict
-    context = _request.current_ids()
-    if context:
-        for key, value in context.items():
+    ids = context.current_ids()
+    if ids:
+        for key, value in ids.items():
             event_dict.setdefault(key, value)
     return event_dict
 
@@ -138,7 +138,8 @@ def clip(text: str, limit: int) -> str:
 def _library_roots() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     roots = {paths.get(key, "") for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    roots.add(os.path.dirname(os.path.abspath(__file__)))  # the shim's own frames
+    # The shim's own frames: all of shim/, with the separator, so that a user's "shim_demo/" stays the user's.
+    roots.add(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ""))
     return tuple(sorted(root for root in roots if root))
 
 
