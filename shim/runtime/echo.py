@@ -15,8 +15,9 @@ import json
 import sys
 from typing import Any
 
-from ..stream import context, processors, redaction  #: Set at start-up from SCORE_SHIM_DEBUG.
+from ..stream import context, processors, redaction
 
+#: Set at start-up from SCORE_SHIM_DEBUG.
 enabled = False
 
 MAX_MESSAGE_CHARS = 4000
