@@ -24,6 +24,8 @@ DEBUG_MODES = ("listen", "connect")
 #: How long SCORE_SHIM_WAIT_FOR_DEBUGGER waits for VS Code before init() goes on without it.
 DEBUG_WAIT_TIMEOUT_DEFAULT = 300.0
 DEBUG_WAIT_TIMEOUT_MAX = 86400.0
+#: Hold mode: the least time between two retries of init() by one worker (SCORE_SHIM_RETRY_INIT_INTERVAL).
+RETRY_INIT_INTERVAL_DEFAULT = 10.0
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -51,6 +53,9 @@ class Settings:
     log_format: str = "auto"
     log_level: str = "info"
     on_init_failure: str = "exit"
+    #: Hold mode: may the retry header re-run init() outside debug mode (an operator's explicit choice).
+    retry_init: bool = False
+    retry_init_interval: float = RETRY_INIT_INTERVAL_DEFAULT
     slow_run_ms: int | None = None
     log_payloads: bool = False
     payload_max_chars: int = PAYLOAD_MAX_CHARS_DEFAULT
@@ -71,6 +76,8 @@ class Settings:
             log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, "auto"),
             log_level=_choice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
             on_init_failure=_choice(env, "ON_INIT_FAILURE", INIT_FAILURE_MODES, "exit"),
+            retry_init=_flag(env, "RETRY_INIT"),
+            retry_init_interval=_seconds(env, "RETRY_INIT_INTERVAL", RETRY_INIT_INTERVAL_DEFAULT),
             slow_run_ms=_whole(env, "SLOW_RUN_MS", None, low=1, high=86_400_000),
             log_payloads=_flag(env, "LOG_PAYLOADS"),
             payload_max_chars=_whole(env, "PAYLOAD_MAX_CHARS", PAYLOAD_MAX_CHARS_DEFAULT, low=1, high=1_000_000),

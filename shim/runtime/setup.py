@@ -48,6 +48,8 @@ def _apply(settings: Settings) -> None:
     redaction.reset()  # the secrets to mask: the environment as the process started
     echo.enabled = settings.debug
     hold.enabled = settings.on_init_failure == "hold"
+    hold.retry_allowed = settings.debug or settings.retry_init
+    hold.retry_interval_s = settings.retry_init_interval
     payload.enabled = settings.log_payloads
     payload.max_chars = settings.payload_max_chars
     watchdog.configure(settings.slow_run_ms, settings.memory_warn_percent)
