@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,15 +14,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shim.cli.serve import ServeOptions, server_command, server_environment
+from shim.cli.server_process import PARENT_PID_ENV
 from tests._server import free_port, parse_lines, wait_for
 
 pytestmark = pytest.mark.server
 
 
-def serve(args: list[str], log_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
+def serve(
+    args: list[str], log_dir: Path, *, prefix: tuple[str, ...] = (), **env: str
+) -> tuple[subprocess.Popen[bytes], Path, Path]:
     out, err = log_dir / f"serve-{len(list(log_dir.iterdir()))}.out", log_dir / "serve.err"
     process = subprocess.Popen(
-        [sys.executable, "-m", "shim", "serve", *args],
+        [*prefix, sys.executable, "-m", "shim", "serve", *args],
         stdout=out.open("wb"),
         stderr=err.open("wb"),
         env={**os.environ, "SCORE_SHIM_LOG_FORMAT": "json", **env},
@@ -105,3 +111,143 @@ def test_bad_arguments_are_one_line_errors(scripts: Path, log_dir: Path, args: l
     assert process.wait(timeout=30) in (1, 2)
     text = err.read_text()
     assert message in text and "Traceback" not in text
+
+
+# -- issue 12, finding 7: the server never outlives `serve` ------------------------------------------
+
+
+def live_processes_in_group(group: int) -> list[int]:
+    """The processes of process group ``group`` that have not exited (zombies do not count)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, pgrp, ...
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def serving(scripts: Path, log_dir: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, Path, int, int]:
+    """`score-shim serve` answering on a free port, and the process group of the server it started."""
+    port = free_port()
+    process, out, err = serve([str(scripts / "plain.py"), "--port", str(port), *extra], log_dir)
+    assert wait_for(lambda: f"http://127.0.0.1:{port}/score" in err.read_text(), timeout=60), err.read_text()
+    assert httpx.post(f"http://127.0.0.1:{port}/score", content=b'{"x": [1]}').json()["doubled"] == [2]
+    listening = [e for e in parse_lines(out.read_text())[0] if str(e.get("event")).startswith("Listening at:")]
+    server = int(listening[0]["pid"])  # gunicorn's master: serve's child, leader of its own session
+    assert server != process.pid and os.getpgid(server) == server
+    return process, out, err, port, server
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_finding_7_serve_stops_on_sighup(scripts: Path, log_dir: Path) -> None:
+    process, _, err, port, server = serving(scripts, log_dir, "--workers", "2")
+    try:
+        assert len(live_processes_in_group(server)) >= 3  # the master and its two workers
+        process.send_signal(signal.SIGHUP)  # the terminal closed (or tmux kill-session)
+        assert process.wait(timeout=40) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            if not wait_for(lambda: not live_processes_in_group(server), timeout=1):
+                os.killpg(server, signal.SIGKILL)
+    assert "score-shim: stopped" in err.read_text()  # the same stop as Ctrl-C
+    assert not healthy(port)
+    assert wait_for(lambda: not live_processes_in_group(server), timeout=10), live_processes_in_group(server)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_finding_7_server_stops_when_serve_is_killed(scripts: Path, log_dir: Path) -> None:
+    process, out, _, port, server = serving(scripts, log_dir, "--workers", "2")
+    try:
+        process.kill()  # SIGKILL: serve cannot forward anything
+        process.wait(timeout=10)
+        assert wait_for(lambda: not healthy(port), timeout=40), "the server still answers after serve was killed"
+        assert wait_for(lambda: not live_processes_in_group(server), timeout=40), live_processes_in_group(server)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server, signal.SIGKILL)
+    # A graceful stop (SIGTERM), as with Ctrl-C: gunicorn says so.
+    assert any(e.get("event") == "Handling signal: term" for e in parse_lines(out.read_text())[0])
+
+
+def ignored_signals(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+
+
+@pytest.mark.skipif(shutil.which("nohup") is None or not Path("/proc/self/status").exists(), reason="nohup, /proc")
+def test_finding_7_nohup_still_outlives_the_terminal(scripts: Path, log_dir: Path) -> None:
+    """Stopping on SIGHUP must not undo `nohup score-shim serve ...`, which asks for the opposite."""
+    port = free_port()
+    process, _, err = serve([str(scripts / "plain.py"), "--port", str(port)], log_dir, prefix=("nohup",))
+    try:
+        assert wait_for(lambda: f"http://127.0.0.1:{port}/score" in err.read_text(), timeout=60), err.read_text()
+        assert ignored_signals(process.pid) & (1 << (signal.SIGHUP - 1))  # still ignored once serve is up
+        process.send_signal(signal.SIGHUP)
+        assert httpx.post(f"http://127.0.0.1:{port}/score", content=b'{"x": [2]}').json()["doubled"] == [4]
+        assert process.poll() is None and "stopped" not in err.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=40) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert not healthy(port)
+
+
+def test_finding_7_server_does_not_start_when_serve_is_already_gone(scripts: Path) -> None:
+    """The race: serve died before its child could ask to be stopped with it; the child sees a new parent."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])  # a pid that is not the child's parent
+    gone.wait(timeout=30)
+    port = free_port()
+    env = server_environment(ServeOptions(script=scripts / "plain.py", port=port))
+    env[PARENT_PID_ENV] = str(gone.pid)
+    child = subprocess.run(server_command(), env=env, capture_output=True, text=True, timeout=60)
+    assert child.returncode == 1
+    assert "serve has gone; the server does not start" in child.stderr
+    assert not healthy(port)
+
+
+WATCHED = """
+import os, subprocess, sys, time
+from shim.cli.server_process import _watch_parent
+if sys.argv[1:] == ["grandchild"]:
+    _watch_parent(os.getppid())
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+else:
+    subprocess.Popen([sys.executable, "-c", sys.argv[1], "grandchild"])
+    time.sleep(60)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_finding_7_without_prctl_a_thread_stops_the_server_when_its_parent_dies() -> None:
+    """macOS and the BSDs have no PR_SET_PDEATHSIG: the fallback (a thread watching getppid), run here on Linux."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WATCHED, WATCHED], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        grandchild = int(parent.stdout.readline())
+        assert alive(grandchild)
+        parent.kill()
+        parent.wait(timeout=10)
+        assert wait_for(lambda: not alive(grandchild), timeout=20), "the watched process outlived its parent"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(parent.pid, signal.SIGKILL)

@@ -4,7 +4,9 @@
 (``amlserver_linux.run``, which builds the gunicorn command) in a child process with the same
 environment ``azmlinfsrv`` would set, but the address 127.0.0.1, as Azure ML images run the app behind
 their proxy. The child gets its own session so that a Ctrl-C reaches only this process, which then
-stops the server gracefully (SIGTERM) and waits for it.
+stops the server gracefully (SIGTERM) and waits for it. The server never outlives ``serve``: closing the
+terminal (SIGHUP) stops it as Ctrl-C does, and when ``serve`` itself dies (SIGKILL) the server is sent
+SIGTERM by the kernel (see `shim.cli.server_process`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from types import FrameType
 
 from ..runtime.debugger import GENEROUS_SCORING_TIMEOUT_MS, GENEROUS_WORKER_TIMEOUT_S
 from ..runtime.loader import ENV_ENTRY_SCRIPT
+from .server_process import PARENT_PID_ENV
 
 LOOPBACK = "127.0.0.1"
 SERVER_PACKAGE = "azureml_inference_server_http"
@@ -114,6 +117,16 @@ def server_command() -> list[str]:
     return [sys.executable, "-m", "shim.cli.server_process"]
 
 
+#: What stops `serve` and, through it, the server: Ctrl-C, `kill`, and the terminal closing.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _stop_signals() -> list[int]:
+    """`STOP_SIGNALS`, but a SIGHUP ignored by whoever started ``serve`` (``nohup``) stays ignored."""
+    hangup = getattr(signal, "SIGHUP", None)
+    return [sig for sig in STOP_SIGNALS if not (sig == hangup and signal.getsignal(sig) == signal.SIG_IGN)]
+
+
 def check_can_serve(options: ServeOptions) -> None:
     """Fail early, with a fix, on what would otherwise be a traceback from the child."""
     import importlib.util
@@ -183,11 +196,18 @@ def _check_can_debug(options: ServeOptions) -> None:
         )
 
 
-def start(options: ServeOptions, **popen_kwargs: object) -> subprocess.Popen[bytes]:
-    """Start the server in a child process of its own session; the caller owns its lifetime."""
+def start(options: ServeOptions, *, die_with_parent: bool = False, **popen_kwargs: object) -> subprocess.Popen[bytes]:
+    """Start the server in a child process of its own session; the caller owns its lifetime.
+
+    ``die_with_parent``: the server stops (SIGTERM) when this process dies, even by SIGKILL. Only for a
+    caller whose main thread starts it: on Linux the kernel's signal follows the thread that started it.
+    """
+    env = server_environment(options)
+    if die_with_parent:
+        env[PARENT_PID_ENV] = str(os.getpid())
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
         server_command(),
-        env=server_environment(options),
+        env=env,
         start_new_session=True,
         **popen_kwargs,
     )
@@ -221,8 +241,10 @@ def stop(process: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS) ->
 
 
 def _say(message: str) -> None:
-    # stderr: stdout carries the server's JSON lines and stays machine-readable.
-    print(f"score-shim: {message}", file=sys.stderr, flush=True)
+    # stderr: stdout carries the server's JSON lines and stays machine-readable. After SIGHUP the terminal
+    # may be gone (EIO): the server is still stopped.
+    with contextlib.suppress(OSError, ValueError):
+        print(f"score-shim: {message}", file=sys.stderr, flush=True)
 
 
 def _debug_note(options: ServeOptions) -> str:
@@ -239,7 +261,7 @@ def _debug_note(options: ServeOptions) -> str:
 def serve(options: ServeOptions) -> int:
     """Run the server in the foreground until it exits or this process is asked to stop."""
     check_can_serve(options)
-    process = start(options)
+    process = start(options, die_with_parent=True)
     stop_requested_at: float | None = None
 
     def forward(signum: int, _: FrameType | None) -> None:
@@ -249,7 +271,7 @@ def serve(options: ServeOptions) -> int:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, forward) for sig in _stop_signals()}
     try:
         mode = "with the shim" if options.shim else "WITHOUT the shim (bare server)"
         if options.debug_port is not None and options.wait_for_debugger:
