@@ -6,6 +6,7 @@ session, so the tests wait for ``shim.debugger.listening`` in the log and then c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,9 +22,16 @@ from typing import Any
 import httpx
 import pytest
 
-from shim.cli.serve import ServeError, ServeOptions, check_can_serve, server_environment, wait_until_healthy
+from shim.cli.serve import (
+    ServeError,
+    ServeOptions,
+    check_can_serve,
+    server_command,
+    server_environment,
+    wait_until_healthy,
+)
 from tests._dap import DAPClient, attached
-from tests._server import free_port, parse_lines, running_server, wait_for
+from tests._server import Server, free_port, parse_lines, running_server, wait_for
 
 DEBUGGEE = Path(__file__).parent / "scripts" / "debuggee.py"
 
@@ -414,3 +422,109 @@ def test_debug_flags_without_a_port_are_a_usage_error(log_dir: Path) -> None:
     assert result.returncode == 2
     assert "--debug-host and --wait-for-debugger need --debug-port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- issue 12, finding 8: the port's lock without a temp folder, and no lock file left behind --------
+
+
+def stop_in_the_owner(server: Server, debug_port: int, owner_pid: int) -> None:
+    """Attach for real and send requests until one reaches the worker that listens and stops there."""
+    with attached("127.0.0.1", debug_port, breakpoints={str(DEBUGGEE): [RUN_LINE]}) as (dap, _):
+        for _ in range(20):
+            request = Request(server.url, {"x": [5]})
+            if stops_or_answers([dap], request) is not None:
+                held = stop_at(dap, RUN_LINE)
+                assert dap.evaluate("os.getpid()", held["frame"]) == str(owner_pid)
+                dap.request("continue", {"threadId": held["thread"]})
+                assert request.result().json()["total"] == 15
+                return
+            assert request.result().json()["total"] == 15
+    raise AssertionError("no request reached the worker that listens")
+
+
+# Inside a user and mount namespace of its own, the temp folders (/tmp, /var/tmp and the working folder,
+# where Python looks for one) are read-only, as on a container with a read-only root file system; then
+# the server starts, if Python really finds no temp folder there (exit 97 otherwise).
+READ_ONLY_TEMP = """
+for folder in /tmp /var/tmp "$PWD"; do
+    mount --bind "$folder" "$folder" && mount -o remount,bind,ro "$folder" || exit 98
+done
+cd "$PWD" || exit 98
+"$1" -c 'import tempfile; tempfile.gettempdir()' 2>/dev/null && exit 97
+exec "$@"
+"""
+
+
+def namespaces_available() -> bool:
+    try:
+        return subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@pytest.mark.server
+@pytest.mark.skipif(sys.platform != "linux", reason="the fallback lock is Linux's (an abstract socket)")
+@pytest.mark.skipif(not os.access("/dev/shm", os.W_OK), reason="gunicorn needs a writable --worker-tmp-dir")
+def test_finding_8_debug_port_opens_without_a_writable_temp_folder(log_dir: Path, tmp_path: Path) -> None:
+    if not namespaces_available():
+        pytest.skip("no user namespaces here (unshare -rm) to make the temp folders read-only")
+    port, debug_port = free_port(), free_port()
+    workdir = tmp_path / "app"
+    workdir.mkdir()
+    env = server_environment(ServeOptions(script=DEBUGGEE, port=port, workers=2))
+    env.update(
+        SCORE_SHIM_LOG_FORMAT="json",
+        SCORE_SHIM_DEBUG_PORT=str(debug_port),
+        TMPDIR=str(tmp_path / "missing"),  # TMPDIR points nowhere, as it is often unset or stale
+        GUNICORN_CMD_ARGS="--worker-tmp-dir /dev/shm",  # gunicorn's own heartbeat file, as such images set it
+    )
+    log_path = log_dir / f"read-only-temp-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            ["unshare", "-rm", "sh", "-c", READ_ONLY_TEMP, "sh", *server_command()],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(process, port, log_path)
+    try:
+        assert wait_until_healthy(process, port, 60), f"exit {process.poll()}:\n{server.log_text()[-3000:]}"
+        listening = server.wait_for_event("shim.debugger.listening", timeout=30)
+        elsewhere = server.wait_for_event("shim.debugger.elsewhere", timeout=30)
+        assert elsewhere["owner_pid"] == listening["pid"] != elsewhere["pid"]  # one owner, and the other knows it
+        assert not server.events("shim.debugger.failed") and not server.events("shim.debugger.listen_failed")
+        stop_in_the_owner(server, debug_port, listening["pid"])
+    finally:
+        server.stop()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.mark.server
+def test_finding_8_lock_file_is_removed_when_its_owner_exits(log_dir: Path, tmp_path: Path) -> None:
+    debug_port = free_port()
+    lock = tmp_path / f"score-shim-debug-{debug_port}.lock"
+    env = {"SCORE_SHIM_DEBUG_PORT": str(debug_port), "TMPDIR": str(tmp_path)}
+    with running_server(DEBUGGEE, log_dir, workers=2, env=env) as server:
+        first = server.wait_for_event("shim.debugger.listening")["pid"]
+        assert lock.read_text() == str(first)
+        # A killed owner cannot remove its file: the worker that takes the port over reuses it.
+        os.kill(first, signal.SIGKILL)
+        assert wait_for(lambda: len(server.events("shim.debugger.listening")) == 2, 30), server.log_text()[-3000:]
+        successor = server.events("shim.debugger.listening")[-1]["pid"]
+        assert lock.read_text() == str(successor)
+        assert server.stop() == 0
+    assert not lock.exists(), "the owner left its lock file behind when it exited"
+    assert list(tmp_path.glob("score-shim-debug-*")) == []
+
+
+@pytest.mark.server
+def test_finding_8_lock_file_is_removed_when_the_port_cannot_be_opened(log_dir: Path, tmp_path: Path) -> None:
+    with port_in_use() as busy:
+        env = {"SCORE_SHIM_DEBUG_PORT": str(busy), "TMPDIR": str(tmp_path)}
+        with running_server(DEBUGGEE, log_dir, env=env) as server:
+            server.wait_for_event("shim.debugger.listen_failed")
+            assert server.client().post("/score", content=b'{"x": [1]}').json()["total"] == 11
+            assert not (tmp_path / f"score-shim-debug-{busy}.lock").exists()  # given up at once, not at exit

@@ -6,9 +6,9 @@ Why it is built this way (measured with azureml-inference-server-http 1.5.1 and 
   code several times over even with no client attached.
 - The server loads the entry script in every gunicorn worker. ``debugpy.listen()`` in a second worker fails
   with "Address already in use", and an unguarded failure there stops the whole server (exit 3). So one
-  process owns the port: the first to take an exclusive lock on a file named after the port. The kernel
-  drops the lock when that process dies, so the worker gunicorn starts in its place takes the port over.
-  The other workers log which process owns it and serve without a debugger.
+  process owns the port (`shim.runtime.debug_lock`: a lock the kernel drops when its process dies, so the
+  worker gunicorn starts in its place takes the port over). The other workers log which process owns it
+  and serve without a debugger.
 - Nothing here may take the server down: debugpy missing, the port taken, nothing listening in connect
   mode, all end in a ``shim.debugger.*`` warning and the server goes on serving.
 - Anyone who reaches a debugpy port can run any code in the process. The default host is 127.0.0.1; any
@@ -24,16 +24,15 @@ import errno
 import ipaddress
 import os
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 from ..settings import PREFIX, Settings
 from ..stream.configure import get_logger
+from . import debug_lock
 
 log = get_logger("shim")
 
@@ -53,7 +52,6 @@ BOOT_MARGIN_S = 15.0
 
 _lock = threading.Lock()
 _started_pid: int | None = None
-_owner_file: IO[str] | None = None
 _watching_pid: int | None = None
 _attached = False
 _attached_lock = threading.Lock()
@@ -104,14 +102,16 @@ def _start(settings: Settings, remote_root: str | None) -> None:
         return
     owner = _claim(port)
     if owner is not None:
+        known = owner != debug_lock.UNKNOWN_OWNER
         log.info(
             "shim.debugger.elsewhere",
             debug_port=port,
             debug_host=host,
-            owner_pid=owner,
+            owner_pid=owner if known else None,
             diagnosis=(
-                f"process {owner} owns debug port {port}; requests this worker serves do not stop at "
-                "breakpoints. Debug with one worker (WORKER_COUNT=1) to stop on every request."
+                f"{f'process {owner}' if known else 'another process'} owns debug port {port}; requests this "
+                "worker serves do not stop at breakpoints. Debug with one worker (WORKER_COUNT=1) to stop on "
+                "every request."
             ),
         )
         return
@@ -130,7 +130,7 @@ def _start(settings: Settings, remote_root: str | None) -> None:
         )
     debugpy = _import_debugpy(port)
     if debugpy is None:
-        _release()
+        debug_lock.release()
         return
     # Forked gunicorn workers (WORKER_PRELOAD=true) join the session as subprocesses instead of inheriting
     # a half-copied debugger.
@@ -139,7 +139,7 @@ def _start(settings: Settings, remote_root: str | None) -> None:
         try:
             bound_host, bound_port = debugpy.listen((host, port))
         except Exception as error:
-            _release()
+            debug_lock.release()
             log.warning(
                 "shim.debugger.listen_failed",
                 debug_host=host,
@@ -165,7 +165,7 @@ def _start(settings: Settings, remote_root: str | None) -> None:
         try:
             debugpy.connect((host, port))
         except Exception as error:
-            _release()
+            debug_lock.release()
             log.error(
                 "shim.debugger.connect_failed",
                 debug_host=host,
@@ -351,47 +351,20 @@ os.register_at_fork(after_in_child=_restart_watch_after_fork)
 # -- one owner per port ---------------------------------------------------------------------------
 
 
-def lock_path(port: int) -> Path:
-    return Path(tempfile.gettempdir()) / f"score-shim-debug-{port}.lock"
-
-
 def _claim(port: int) -> int | None:
-    """Take the port's lock for this process's lifetime: None when this process owns the port, else the owner's pid.
-
-    Without ``fcntl`` (Windows) or a writable temp folder, every process tries the port and the losers log
-    ``shim.debugger.listen_failed`` instead: still no crash.
-    """
-    global _owner_file
+    """None when this process owns the port, else the owner's pid; with no lock possible, say so and try it."""
     try:
-        import fcntl
-    except ImportError:
+        return debug_lock.claim(port)
+    except debug_lock.Unlocked as why:
+        log.warning(
+            "shim.debugger.unlocked",
+            debug_port=port,
+            diagnosis=(
+                f"the workers cannot agree on who opens debug port {port}: {why}. Each one tries it: the first "
+                "listens, the others log shim.debugger.listen_failed. Set TMPDIR to a writable folder to avoid this."
+            ),
+        )
         return None
-    path = lock_path(port)
-    try:
-        handle = open(path, "a+", encoding="ascii")  # noqa: SIM115 (held open for the process's lifetime)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        text = handle.read().strip()
-        handle.close()
-        return int(text) if text.isdigit() else -1
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    _owner_file = handle
-    return None
-
-
-def _release() -> None:
-    global _owner_file
-    if _owner_file is not None:
-        with contextlib.suppress(OSError):
-            _owner_file.close()
-        _owner_file = None
 
 
 # -- timeouts -------------------------------------------------------------------------------------
