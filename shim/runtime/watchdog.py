@@ -8,7 +8,9 @@ was stuck on is in the log before anything kills it. The same thread samples the
 warns (``shim.memory.high``) before the container's limit is reached.
 
 The hot path only writes and removes one dict entry per run; the thread never touches the user's code,
-never installs a signal handler, and never raises.
+never installs a signal handler, and never raises. A ``shim.run.slow`` line is written only while its run
+is still going, never after the run's own ``shim.run.ok``/``failed`` line: the thread checks the run again,
+under a lock, when it writes, and a run that ends meanwhile waits for that line to be written.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ threshold_s: float = 150.0
 memory_warn_fraction: float = 0.9
 _timeouts_note = ""
 _running = False
+#: Held, with _reporting set, while the thread writes a shim.run.slow line.
+_report_lock = threading.Lock()
+_reporting = False
 _memory_warned = False
 failures = 0
 
@@ -76,7 +81,12 @@ def run_started(started: float) -> None:
 
 
 def run_finished() -> None:
+    """Hot path: the run is over. If a shim.run.slow line is being written (maybe this run's), wait for it,
+    so that it comes before the run's own line."""
     _active.pop(threading.get_ident(), None)
+    if _reporting:
+        with _report_lock:
+            pass
 
 
 def _start() -> None:
@@ -90,9 +100,10 @@ def _start() -> None:
 
 
 def _forget_after_fork() -> None:
-    # Threads do not survive fork: a gunicorn worker starts its own watchdog on its first run.
-    global _running
-    _running = False
+    # Threads do not survive fork: a gunicorn worker starts its own watchdog on its first run (and a lock
+    # the parent's watchdog held at the fork would never be released in the child).
+    global _running, _reporting, _report_lock
+    _running, _reporting, _report_lock = False, False, threading.Lock()
     _active.clear()
 
 
@@ -108,16 +119,28 @@ def _watch() -> None:
         try:
             now = perf_counter()
             for ident, run in list(_active.items()):
-                started, g, reports = run
+                started, _, reports = run
                 if reports < MAX_REPORTS_PER_RUN and now - started >= threshold_s * (reports + 1):
-                    run[2] = reports + 1
-                    _report_slow(ident, now - started, g)
+                    _report_if_running(ident, run, now - started)
             if now >= next_memory_check:
                 next_memory_check = now + MEMORY_INTERVAL_S
                 _check_memory()
         except Exception as error:
             failures += 1
             report_internal_error("_watchdog", error)
+
+
+def _report_if_running(ident: int, run: list[Any], elapsed_s: float) -> None:
+    """Report ``run`` unless it ended after the scan saw it: its stack would be another code's, its line late."""
+    global _reporting
+    with _report_lock:
+        _reporting = True  # before the check: a run ending from now on waits in run_finished
+        try:
+            if _active.get(ident) is run:
+                run[2] += 1
+                _report_slow(ident, elapsed_s, run[1])
+        finally:
+            _reporting = False
 
 
 def _stack_of(ident: int) -> tuple[list[dict[str, Any]], str]:
