@@ -149,6 +149,8 @@ def _is_folded(record: logging.LogRecord) -> bool:
         if not isinstance(request_id, str):
             return False
         with _lock:
+            if '"' in request_id and request_id not in _folded_access:
+                request_id = request_id.replace('\\"', '"')  # gunicorn's access atoms escape " as \"
             count = _folded_access.get(request_id)
             if not count:
                 return False
