@@ -3,10 +3,10 @@
 Only with ``SCORE_SHIM_DEBUG=1``. The answer is a response object with status 500, which the server
 passes on as it would any response ``run()`` returns, adding ``x-ms-run-function-failed: True`` (it
 marks every returned response >= 500 so). The body carries the exception's type and message, the frames
-of the user's own code (file, line, function), and the request id; never frame locals, and everything
-goes through the redactor. The server's scoring timeout (``TimeoutError``) and exceptions that are not
-``Exception`` (``SystemExit``, ``KeyboardInterrupt``) are never turned into an answer: they go on as
-they are.
+of the user's own code (file, line, function), and the request id; never frame locals, and every value
+is masked by the redactor before the body is encoded (masking the encoded text could break its JSON).
+The server's scoring timeout (``TimeoutError``) and exceptions that are not ``Exception``
+(``SystemExit``, ``KeyboardInterrupt``) are never turned into an answer: they go on as they are.
 """
 
 from __future__ import annotations
@@ -51,4 +51,4 @@ def body_for(error: BaseException) -> str:
         "request_id": ids.get("request_id"),
         "debug": "SCORE_SHIM_DEBUG=1 echoes errors in responses; never use it in production.",
     }
-    return redaction.redact(json.dumps(body, default=repr))
+    return json.dumps(redaction.mask(body), default=processors.masked_repr)

@@ -222,7 +222,8 @@ def _body() -> str:
         body["error"] = {"type": described["type"], "message": described["message"]}
         if _diagnosis:
             body["diagnosis"] = _diagnosis
-    return redaction.redact(json.dumps(body, default=repr))
+    # Masked before it is encoded: masking the encoded text could break its JSON.
+    return json.dumps(redaction.mask(body), default=processors.masked_repr)
 
 
 def placeholder_run(raw_data: str) -> Any:

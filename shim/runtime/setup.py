@@ -45,7 +45,18 @@ def ensure_started() -> Settings:
 
 def _apply(settings: Settings) -> None:
     """Hand each module its part of the settings, once per process tree (forks inherit them)."""
-    redaction.reset()  # the secrets to mask: the environment as the process started
+    short = redaction.reset().short_secret_names  # the secrets to mask: the environment as the process started
+    if short:
+        _log.warning(
+            "shim.redaction.short_secret",
+            variables=short,
+            min_length=redaction.MIN_SECRET_LENGTH,
+            diagnosis=(
+                f"these variables look secret but their values are shorter than {redaction.MIN_SECRET_LENGTH} "
+                "characters: they are masked under secret-named keys only, not in free text (they would mask "
+                "half the log). Use longer secrets, or rename the variables if they are not secret."
+            ),
+        )
     echo.enabled = settings.debug
     hold.enabled = settings.on_init_failure == "hold"
     hold.retry_allowed = settings.debug or settings.retry_init

@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 from ..settings import Settings
 from . import processors as p
+from .console import safe_event
 from .output import LineWriter
-from .redaction import redact_rendered
+from .redaction import mask_event
 
 Processor = Callable[[Any, str, p.EventDict], Any]
 
@@ -28,6 +29,9 @@ ENRICH: tuple[Processor, ...] = (
     p.add_request_context,
     p.render_error,
 )
+#: What runs before the renderer: the enrichment, then every value masked (before it is rendered, so that
+#: masking can never break a line's escaping).
+PREPARE: tuple[Processor, ...] = (*ENRICH, mask_event)
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -44,7 +48,7 @@ def _console_renderer(colors: bool) -> Processor:
     renderer = structlog.dev.ConsoleRenderer(colors=colors)
 
     def render(logger: Any, name: str, event_dict: p.EventDict) -> Any:
-        return renderer(logger, name, p.as_console_exception(logger, name, event_dict))
+        return renderer(logger, name, safe_event(p.as_console_exception(logger, name, event_dict)))
 
     return render
 
@@ -56,7 +60,7 @@ class _Pipeline:
         self.writer = writer
         self.renderer = renderer
         self.level = level
-        self.processors: list[Processor] = [*ENRICH, renderer, redact_rendered]
+        self.processors: list[Processor] = [*PREPARE, renderer]
         self._root: Any = None
         self.bound: dict[str, Any] = {}
 
@@ -180,7 +184,7 @@ def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
     event_dict: p.EventDict = {
         "timestamp": p.iso_timestamp(record.created),
         "level": record.levelname.lower(),
-        "event": p.clip(message, p.MAX_EVENT_CHARS),
+        "event": p.masked_clip(message, p.MAX_EVENT_CHARS),
         "logger": record.name,
     }
     for key, value in record.__dict__.items():
@@ -216,7 +220,7 @@ class JSONFormatter(logging.Formatter):
     that names this class gives JSON server logs without the wrapper.
     """
 
-    _processors: tuple[Processor, ...] = (*ENRICH, p.render_json, redact_rendered)
+    _processors: tuple[Processor, ...] = (*PREPARE, p.render_json)
 
     def format(self, record: logging.LogRecord) -> str:
         try:

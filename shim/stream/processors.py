@@ -8,6 +8,7 @@ line must never break scoring, so each guards what it reads from the outside wor
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import sysconfig
@@ -17,7 +18,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
-from . import context
+from . import context, redaction
 
 EventDict = dict[str, Any]
 
@@ -135,6 +136,11 @@ def clip(text: str, limit: int) -> str:
     return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
 
 
+def masked_clip(text: str, limit: int) -> redaction.Masked:
+    """Mask the whole text, then bound it: a cut can never split a secret and leak its head or its tail."""
+    return redaction.Masked(clip(redaction.redact(text), limit))
+
+
 def _library_roots() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     roots = {paths.get(key, "") for key in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -178,7 +184,8 @@ def _where(tb: TracebackType | None) -> dict[str, Any] | None:
 
 def describe_exception(exc: BaseException) -> dict[str, Any]:
     """An exception as data: what a reader or ``score-shim logs`` groups failures by."""
-    described: dict[str, Any] = {"type": _type_name(exc), "message": clip(_safe_str(exc), MAX_MESSAGE_CHARS)}
+    message = masked_clip(_safe_str(exc), MAX_MESSAGE_CHARS)
+    described: dict[str, Any] = {"type": _type_name(exc), "message": message}
     if getattr(exc, "explains_itself", False):
         # The shim's own "what to fix" errors: the message is the whole story, a traceback of the
         # shim's internals would only bury it.
@@ -190,7 +197,7 @@ def describe_exception(exc: BaseException) -> dict[str, Any]:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     except Exception:
         text = "<traceback could not be formatted>"
-    described["traceback"] = clip(text, MAX_TRACEBACK_CHARS)
+    described["traceback"] = masked_clip(text, MAX_TRACEBACK_CHARS)
     return described
 
 
@@ -209,16 +216,18 @@ def render_error(_: object, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
-def _json_default(value: object) -> str:
-    # Values json cannot encode are logged by repr, never dropped and never an error.
+def masked_repr(value: object) -> str:
+    """A value json cannot encode, as its repr, masked; never an error (the JSON encoders' ``default``)."""
     try:
-        return repr(value)
+        text = repr(value)
     except Exception:
         return f"<unrepresentable {type(value).__name__}>"
+    return redaction.redact(text)
 
 
-# One encoder for every line: json.dumps(default=...) would build a new one per call.
-_encoder = json.JSONEncoder(default=_json_default)
+# One encoder for every line: json.dumps(default=...) would build a new one per call. NaN and infinities
+# are not JSON: they take the fallback, which writes them as strings.
+_encoder = json.JSONEncoder(default=masked_repr, allow_nan=False)
 
 
 def render_json(_: object, __: str, event_dict: EventDict) -> str:
@@ -228,12 +237,48 @@ def render_json(_: object, __: str, event_dict: EventDict) -> str:
     try:
         return _encoder.encode(ordered)
     except Exception:
-        # Circular structures, keys json rejects: keep the line, lose only what could not be encoded.
-        fallback = {
-            key: value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
-            for key, value in ordered.items()
-        }
-        return json.dumps({str(k): v for k, v in fallback.items()}, default=_json_default)
+        return _fallback_json(ordered)
+
+
+def _fallback_json(ordered: EventDict) -> str:
+    """Circular structures, keys json rejects, NaN: still one valid JSON object, masked; only what could not
+    be encoded is written as its (masked) repr."""
+    try:
+        return _encoder.encode(_jsonable(ordered, set()))
+    except Exception:
+        pass
+    try:
+        return _encoder.encode({_json_key(key): _json_scalar(value) for key, value in ordered.items()})
+    except Exception:
+        head = {key: str(ordered[key]) for key in ("timestamp", "level") if key in ordered}
+        return json.dumps({**head, "event": "shim.log.unformattable", "logger": "shim"})
+
+
+def _json_key(key: object) -> str:
+    return key if isinstance(key, str) else masked_repr(key)
+
+
+def _json_scalar(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    return masked_repr(value)
+
+
+def _jsonable(value: object, path: set[int]) -> object:
+    # The structure kept as far as JSON allows; a cycle, or nesting past 32, becomes the (masked) repr.
+    if not isinstance(value, (dict, list, tuple)):
+        return _json_scalar(value)
+    if id(value) in path or len(path) >= 32:
+        return masked_repr(value)
+    path.add(id(value))
+    try:
+        if isinstance(value, dict):
+            return {_json_key(key): _jsonable(item, path) for key, item in value.items()}
+        return [_jsonable(item, path) for item in value]
+    finally:
+        path.discard(id(value))
 
 
 def as_console_exception(_: object, __: str, event_dict: EventDict) -> EventDict:
