@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from shim import Settings
+from shim.runtime import payload
 from shim.stream import processors, redaction
 from shim.stream.configure import ShimHandler, configure_logging, get_logger
 from shim.stream.credentials import secret_key
@@ -214,6 +215,17 @@ def test_finding_2a_a_secret_across_the_cut_is_masked_before_the_message_is_clip
             described = processors.describe_exception(ValueError(message))
             for text in (described["message"], described["traceback"]):
                 assert not any(row in text for row in rows)
+    finally:
+        redaction.reset()
+
+
+def test_a_secret_across_the_payload_cut_is_masked_before_the_payload_is_cut() -> None:
+    secret = "Payload-Secret-0123456789"
+    redaction.reset({"UPSTREAM_API_KEY": secret})
+    try:
+        body = "x" * (payload.max_chars - 10) + secret + "y" * 50  # the cut falls inside the secret
+        logged = payload.describe((body,), None)
+        assert secret[:10] not in logged and "[REDACTED:UPSTREAM_API_KEY]"[:10] in logged
     finally:
         redaction.reset()
 

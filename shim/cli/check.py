@@ -31,7 +31,7 @@ from ..runtime.setup import ensure_started
 from ..runtime.wrap import wrap_init, wrap_run
 from ..settings import ConfigError, Settings
 from ..stream.configure import configure_logging
-from ..stream.processors import clip, describe_exception
+from ..stream.processors import clip, describe_exception, masked_clip
 
 #: Exit codes, documented in ``score-shim check --help`` and the README.
 EXIT_OK = 0
@@ -176,7 +176,7 @@ def _traceback_text(error: BaseException) -> str | None:
     import traceback
 
     try:
-        return clip("".join(traceback.format_exception(type(error), error, error.__traceback__)), 8_000)
+        return masked_clip("".join(traceback.format_exception(type(error), error, error.__traceback__)), 8_000)
     except Exception:
         return None
 

@@ -1,12 +1,15 @@
 """Request payloads in the log: off by default, truncated when asked for (``SCORE_SHIM_LOG_PAYLOADS=1``).
 
 Payloads are the users' customers' data; they are never logged unless the deployment opts in, and then
-cut to ``SCORE_SHIM_PAYLOAD_MAX_CHARS`` and passed through the redactor with the rest of the line.
+masked, then cut to ``SCORE_SHIM_PAYLOAD_MAX_CHARS`` (in that order: a cut must never split a secret and
+leave its head in the line).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ..stream import redaction
 
 enabled = False
 max_chars = 1000
@@ -27,6 +30,7 @@ def describe(args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> str:
             text = repr(kwargs if kwargs else args)
     except Exception:
         text = "<payload could not be read>"
+    text = redaction.redact(text)
     if len(text) > max_chars:
-        return f"{text[:max_chars]}... [{len(text) - max_chars} characters cut]"
-    return text
+        text = f"{text[:max_chars]}... [{len(text) - max_chars} characters cut]"
+    return redaction.Masked(text)

@@ -154,7 +154,7 @@ def _stack_of(ident: int) -> tuple[list[dict[str, Any]], str]:
         if processors.is_user_file(entry.filename)
     ]
     text = "".join(traceback.format_list(summary))
-    return frames, processors.clip(text, processors.MAX_TRACEBACK_CHARS)
+    return frames, processors.masked_clip(text, processors.MAX_TRACEBACK_CHARS)
 
 
 def _report_slow(ident: int, elapsed_s: float, g: Any) -> None:
