@@ -30,3 +30,15 @@ def test_finding_8_request_ids_with_quotes_and_backslashes_are_folded(scripts: P
         escaped = {request_id.replace('"', '\\"') for request_id in ODD_IDS} | set(ODD_IDS)
         access = [e for e in server.events() if e["logger"] == "gunicorn.access"]
         assert [e["request_id"] for e in access if e.get("request_id") in escaped] == []
+
+
+def test_an_access_line_that_is_kept_carries_the_id_as_the_client_sent_it(scripts: Path, log_dir: Path) -> None:
+    # A failing run() is not folded: gunicorn's own access line stays, and `logs --request-id` finds it by the id.
+    request_id = 'odd"500\\id'
+    with running_server(scripts / "plain.py", log_dir) as server, server.client() as client:
+        response = client.post("/score", content=b'{"fail": 1}', headers={"x-request-id": request_id})
+        assert response.status_code == 500
+        assert client.post("/score", content=b"{}", headers={"x-request-id": "after-500"}).status_code == 200
+        server.wait_for_event("shim.run.ok", request_id="after-500")
+        access = [e for e in server.events() if e["logger"] == "gunicorn.access" and e["http"]["status"] == 500]
+    assert [e.get("request_id") for e in access] == [request_id]

@@ -197,7 +197,8 @@ def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
         # Written after the request's context is gone; the id is still in the response headers.
         request_id = record.args.get("{x-request-id}o")
         if isinstance(request_id, str) and request_id != "-":
-            event_dict["request_id"] = request_id
+            # gunicorn's access atoms escape '"' as '\\"': the id as the client sent it, as on every other line.
+            event_dict["request_id"] = request_id.replace('\\"', '"')
     if record.exc_info and record.exc_info[1] is not None:
         event_dict["error"] = record.exc_info[1]
     if record.stack_info:
