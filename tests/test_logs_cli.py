@@ -299,7 +299,7 @@ def test_memory_stays_bounded_whatever_the_log_holds() -> None:
     assert len(result["workers"]) <= _logs.MAX_WORKERS
     assert len(result["requests"]["by_route"]) <= _logs.MAX_ROUTES + 1
     assert all(len(group["request_ids"]) <= _logs.MAX_SAMPLES for group in result["failures"])
-    assert all(len(record.lines) <= _logs.MAX_RECORD_LINES for record in summary_._open.values())
+    assert all(len(record.lines) <= _logs.MAX_RECORD_LINES for record in summary_.reader.text.open.values())
 
 
 # -- errors: one line, no traceback ------------------------------------------------------------------------

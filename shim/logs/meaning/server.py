@@ -1,0 +1,77 @@
+"""The inference server's messages (``azmlinfsrv*``): init() starting and ending, exceptions, its access lines."""
+
+from __future__ import annotations
+
+import re
+
+from ..record import Record
+from ..tally.sources import Source, count_route
+from ..tally.totals import Tally
+from ..tally.workers import replica_name
+from ..tracebacks import analyse_traceback, is_timeout, short_error
+
+# The server's own access line: "POST /score 500 2.218ms 92"
+_SERVER_ACCESS_RE = re.compile(r"([A-Z]+) (\S.*) (\d{3}) ([\d.]+)ms( \S+)?")
+
+
+def on_server_message(tally: Tally, record: Record, message: str) -> bool:
+    """The server's own lines; False when the message is not one of them."""
+    if (
+        message.startswith("Encountered Exception") or "Traceback (most recent call last)" in message[:200]
+    ) and not message.startswith("Exception in worker process"):
+        _on_exception(tally, record, message)
+        return True
+    if message[:1].isupper() and " " in message and message[-1:].isdigit():
+        match = _SERVER_ACCESS_RE.fullmatch(message)
+        if match:
+            _count_access(record.source, match)
+            return True
+    return _on_init_message(tally, record, message)
+
+
+def _count_access(source: Source, match: re.Match[str]) -> None:
+    source.saw_server = True
+    source.server[int(match.group(3))] += 1
+    if match.group(2) == "/score":
+        source.latency_server.add(float(match.group(4)))
+    count_route(source.routes_server, match.group(1), match.group(2))
+
+
+def _on_init_message(tally: Tally, record: Record, message: str) -> bool:
+    """How init() went, as the server tells it: the shim's events, when there are some, decide."""
+    if message.startswith("Invoking user's init function"):
+        worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp, fresh=True)
+        if worker is not None and worker.init in ("unknown", "booted"):
+            worker.init = "started"
+        return True
+    if message.startswith("Users's init has completed successfully"):
+        worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
+        if worker is not None and not worker.from_shim:
+            worker.init = "ok"
+        return True
+    if message.startswith("User's init function failed"):
+        worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
+        if worker is not None and not worker.from_shim:
+            worker.init = "failed"
+            worker.awaiting_error = True
+        return True
+    return False
+
+
+def _on_exception(tally: Tally, record: Record, text: str) -> None:
+    """A traceback the server logged: init()'s (after "User's init function failed") or a request's."""
+    error = analyse_traceback(text)
+    worker = tally.workers.latest(record.stream, record.pid)
+    request_id = record.request_id
+    if worker is not None and worker.awaiting_error:
+        worker.awaiting_error = False
+        worker.error = short_error(error)
+        tally.failures.add("init", error, None, record.timestamp, None)
+        return
+    if worker is not None and worker.from_shim and worker.init == "failed" and not request_id:
+        return  # the shim's shim.init.failed told this one already
+    if request_id and tally.failures.told(request_id):
+        return  # the shim's shim.run.failed told this one already, with the user's stack
+    tally.failures.add("run", error, request_id, record.timestamp, None)
+    if is_timeout(error, text):
+        tally.timeouts.add(replica_name(record.stream, record.host), record.pid, request_id, record.timestamp, None)
