@@ -335,3 +335,59 @@ def test_help_has_an_example() -> None:
         result = run(command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.stdout
+
+
+# -- issue 12: trust only the shim's own lines; print nothing that drives the terminal ----------------------
+
+
+def test_finding_6_user_lines_named_like_shim_events_are_user_lines(scripts: Path, log_dir: Path) -> None:
+    with running_server(scripts / "impostor.py", log_dir) as server, server.client() as client:
+        for index in range(3):
+            response = client.post("/score", content=b"{}", headers={"x-request-id": f"impostor-{index}"})
+            assert response.status_code == 200
+        server.wait_for_event("shim.run.ok", request_id="impostor-2", logger="shim")
+    # The stream itself never lets a stdlib record claim the shim's logger.
+    assert not [e for e in server.events() if e["logger"] == "shim" and e.get("error", {}).get("message") == "forged"]
+    data = summary("logs", str(server.log_path))
+    assert data["failures"] == []
+    assert [worker["init"] for worker in data["workers"]] == ["ok"]
+    assert data["requests"]["total"] == 3 and data["requests"]["by_status"] == {"200": 3}
+
+
+def test_finding_5_logs_output_is_safe_for_terminals(tmp_path: Path) -> None:
+    evil = "\x1b]0;pwned\x07\x1b[2J\x1b[1;31mFAKE\r\nforged line\u202e"
+    log = tmp_path / "evil.log"
+    lines = [
+        {
+            "timestamp": "2026-01-01T00:00:00.000000Z",
+            "level": "info",
+            "event": "shim.init.start",
+            "logger": "shim",
+            "pid": 7,
+            "host": "h",
+        },
+        {
+            "timestamp": "2026-01-01T00:00:01.000000Z",
+            "level": "error",
+            "event": "shim.run.failed",
+            "logger": "shim",
+            "pid": 7,
+            "host": "h",
+            "request_id": f"id-{evil}",
+            "duration_ms": 1.0,
+            "error": {
+                "type": "ValueError",
+                "message": evil,
+                "where": {"file": f"/app/{evil}.py", "line": 3, "function": "run"},
+                "traceback": f"Traceback\nValueError: {evil}",
+            },
+        },
+    ]
+    raw = f"raw text of request id-evil: {evil}"  # a text line, as a script's print may leave in a pasted log
+    log.write_text("\n".join([*(json.dumps(line) for line in lines), raw]) + "\n", encoding="utf-8")
+    for args in (["logs", str(log)], ["logs", str(log), "--request-id", "id-evil"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+        assert "\r" not in result.output
+        assert "\\x1b" in result.output  # shown, escaped

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, TextIO
 import click
 
 from .summary import MAX_LINE, Summary, feed_handle, read_file
+from .terminal import safe, story_line
 
 STDIN_NAME = "<stdin>"
 #: --follow: how often appended lines are looked for, and how often the summary is printed again.
@@ -133,9 +134,8 @@ def _stdin_text() -> TextIO:
 
 def _print_story(summary: Summary, several: bool) -> None:
     for source, lines in summary.story_lines_sorted():
-        prefix = f"{source}: " if several else ""
         for line in lines:
-            click.echo(f"{prefix}{line}")
+            click.echo(story_line(source, line, several))
     if summary.story_dropped:
         click.echo(f"... {summary.story_dropped:,} more matching records not shown", err=True)
 
@@ -156,7 +156,7 @@ def _emit(summary: Summary, options: LogsOptions, several: bool) -> None:
         return
     from .render import render_summary
 
-    render_summary(result, click.echo)
+    render_summary(safe(result), click.echo)
 
 
 def _not_found(summary: Summary, request_id: str) -> str:
@@ -206,9 +206,8 @@ def _follow(summary: Summary, options: LogsOptions, files: list[str], several: b
     updates = not live and not options.as_json  # --json prints one document, at the end
 
     def announce(source: str, lines: list[str]) -> None:
-        prefix = f"{source}: " if several else ""
         for line in lines:
-            click.echo(f"{prefix}{line}")
+            click.echo(story_line(source, line, several))
 
     if live:
         summary.on_story = announce

@@ -25,7 +25,7 @@ def read_shim_fast(line: str, source: Source, tally: Tally, text: TextReader) ->
     at = line.find('", "event": "', 40, 90)
     if at < 0:
         return False
-    if not line.startswith('shim.run.ok"', at + 13):
+    if not line.startswith('shim.run.ok", "logger": "shim"', at + 13):  # the shim's own, not a user's look-alike
         return _read_counted_line(line, source, tally, text, at)
     mark = line.find('"http": {"method": "', at)
     status_at = line.find('", "status": ', mark)

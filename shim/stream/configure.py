@@ -175,6 +175,15 @@ def _access_fields(args: Any) -> dict[str, Any] | None:
         return None
 
 
+def _stdlib_logger_name(name: str) -> str:
+    """``logger`` is ``shim`` on the shim's own events only: a stdlib logger named so is a user's, and says so.
+
+    ``score-shim logs`` and Log Analytics queries trust ``logger == "shim"``; a ``logging.getLogger("shim")``
+    in a score.py must not be able to write a line that passes for ``shim.init.failed``.
+    """
+    return f"user.{name}" if name == "shim" or name.startswith("shim.") else name
+
+
 def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
     """A stdlib record as an event: its message, logger and level, its extras, and its exception."""
     try:
@@ -185,7 +194,7 @@ def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
         "timestamp": p.iso_timestamp(record.created),
         "level": record.levelname.lower(),
         "event": p.masked_clip(message, p.MAX_EVENT_CHARS),
-        "logger": record.name,
+        "logger": _stdlib_logger_name(record.name),
     }
     for key, value in record.__dict__.items():
         if key not in _RECORD_ATTRS and not key.startswith("_"):

@@ -13,6 +13,7 @@ from ..record import Record, ShimEvent
 from ..tally.sources import Source
 
 _T = TypeVar("_T")
+_LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
 
 
 def parse_json_line(line: str) -> dict[str, Any] | None:
@@ -31,12 +32,26 @@ def read_json_object(obj: dict[str, Any], stream: str, source: Source) -> Record
     pid = _typed(obj, "pid", int)
     host = _typed(obj, "host", str)
     request_id = _typed(obj, "request_id", str)
-    if name.startswith("shim."):
+    if name.startswith("shim.") and _is_the_shims(obj):
         return _shim_event(obj, name, source, stream, host, pid, request_id)
     logger = str(obj.get("logger", ""))
     record = Record(source, stream, obj.get("timestamp"), str(obj.get("level", "")), pid, logger, name)
     record.host, record.request_id, record.http = host, request_id, _typed(obj, "http", dict)
     return record
+
+
+def _is_the_shims(obj: dict[str, Any]) -> bool:
+    """Whether a ``shim.*`` event is the shim's own: its logger and the head of its schema.
+
+    A user's ``logging.warning("shim.init.failed")`` has the event's name but another logger (the stream
+    never writes ``logger: "shim"`` for a stdlib record), so it is read as the user's line it is.
+    """
+    return (
+        obj.get("logger") == "shim"
+        and isinstance(obj.get("timestamp"), str)
+        and obj.get("level") in _LEVELS
+        and isinstance(obj.get("pid"), int)
+    )
 
 
 def _shim_event(
