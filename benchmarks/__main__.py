@@ -1,9 +1,10 @@
 """``python -m benchmarks``: every figure of the shim's cost, side by side with the bare server, with targets.
 
 The wrapper's in-process cost, the server's throughput wrapped/bare (1 and 2 workers), the model probe,
-``score-shim logs`` lines/s, ``import shim`` in a fresh interpreter (imports.py) and what a listening debug
-port costs a run() loop (debugger.py, also runnable alone as ``python -m benchmarks.debugger``). About a
-minute on 2 cores; ``--quick`` about 15 s.
+``score-shim logs`` lines/s, what the cross-process lock adds to a line written to a pipe (lines.py),
+``import shim`` in a fresh interpreter (imports.py) and what a listening debug port costs a run() loop
+(debugger.py, also runnable alone as ``python -m benchmarks.debugger``). About a minute on 2 cores;
+``--quick`` about 15 s.
 
 Prints one table and writes the full figures (every round) as JSON. The exit code is 0 when the
 benchmark ran, whether or not a target was met: timings on a shared machine are too noisy to fail a
@@ -24,7 +25,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from . import debugger, imports, logs, overhead, probe, throughput
+from . import debugger, imports, lines, logs, overhead, probe, throughput
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -102,6 +103,10 @@ def _figures(results: dict[str, Any]) -> list[Figure]:
             Figure("logs: shim JSON lines", json_lps, "lines/s", f">= {target:,}", json_lps >= target),
             Figure("logs: server text lines", text_lps, "lines/s", "", None),
         ]
+    if "lines" in results:  # a line to a pipe, with and without the lock that keeps processes' lines whole
+        added = results["lines"]["added_us_per_line"]
+        name = "line written to a pipe: added by the cross-process lock"
+        figures.append(Figure(name, added, "us/line", "report only", None))
     if "imports" in results:  # import shim in a fresh interpreter
         found = results["imports"]
         figures += [
@@ -173,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     log_lines = 100_000 if args.quick else 400_000
     _say(f"score-shim logs: {rounds} rounds over {log_lines:,} JSON lines and {log_lines:,} text lines")
     results["logs"] = logs.measure(rounds, log_lines)
+    pipe_lines = 5_000 if args.quick else 20_000
+    _say(f"lines to a pipe: {rounds} rounds x {pipe_lines:,} lines, with and without the cross-process lock")
+    results["lines"] = lines.measure(rounds, pipe_lines)
     import_runs = 5 if args.quick else 15
     _say(f"import shim: {import_runs} fresh interpreters")
     results["imports"] = imports.measure(import_runs)
