@@ -144,13 +144,10 @@ def _access_status(message: str) -> int | None:
 def _is_folded(record: logging.LogRecord) -> bool:
     """Whether the shim's handler skips ``record``, because a ``shim.run.ok`` line carries its facts."""
     if record.name == "gunicorn.access":
-        args = record.args
-        request_id = args.get("{x-request-id}o") if isinstance(args, dict) else None
-        if not isinstance(request_id, str):
+        request_id = configure.access_request_id(record.args)
+        if request_id is None:
             return False
         with _lock:
-            if '"' in request_id and request_id not in _folded_access:
-                request_id = request_id.replace('\\"', '"')  # gunicorn's access atoms escape " as \"
             count = _folded_access.get(request_id)
             if not count:
                 return False

@@ -175,6 +175,16 @@ def _access_fields(args: Any) -> dict[str, Any] | None:
         return None
 
 
+def access_request_id(args: Any) -> str | None:
+    """The request id of a gunicorn access record, as the client sent it.
+
+    gunicorn's access atoms (``SafeAtoms``) escape ``"`` as ``\\"`` and nothing else, so undoing that one
+    escape gives the id of every other line of the request.
+    """
+    request_id = args.get("{x-request-id}o") if isinstance(args, dict) else None
+    return request_id.replace('\\"', '"') if isinstance(request_id, str) else None
+
+
 def _stdlib_logger_name(name: str) -> str:
     """``logger`` is ``shim`` on the shim's own events only: a stdlib logger named so is a user's, and says so.
 
@@ -204,10 +214,9 @@ def record_to_event_dict(record: logging.LogRecord) -> p.EventDict:
         if http:
             event_dict["http"] = http
         # Written after the request's context is gone; the id is still in the response headers.
-        request_id = record.args.get("{x-request-id}o")
-        if isinstance(request_id, str) and request_id != "-":
-            # gunicorn's access atoms escape '"' as '\\"': the id as the client sent it, as on every other line.
-            event_dict["request_id"] = request_id.replace('\\"', '"')
+        request_id = access_request_id(record.args)
+        if request_id is not None and request_id != "-":
+            event_dict["request_id"] = request_id
     if record.exc_info and record.exc_info[1] is not None:
         event_dict["error"] = record.exc_info[1]
     if record.stack_info:
