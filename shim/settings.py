@@ -60,6 +60,8 @@ class Settings:
     log_payloads: bool = False
     payload_max_chars: int = PAYLOAD_MAX_CHARS_DEFAULT
     memory_warn_percent: int = MEMORY_WARN_PERCENT_DEFAULT
+    #: The memory the instance will have, when it is not this machine's (``check --deployment`` sets it).
+    memory_limit_mb: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
             log_payloads=_flag(env, "LOG_PAYLOADS"),
             payload_max_chars=_whole(env, "PAYLOAD_MAX_CHARS", PAYLOAD_MAX_CHARS_DEFAULT, low=1, high=1_000_000),
             memory_warn_percent=_whole(env, "MEMORY_WARN_PERCENT", MEMORY_WARN_PERCENT_DEFAULT, low=1, high=100),
+            memory_limit_mb=_whole(env, "MEMORY_LIMIT_MB", None, low=1, high=100_000_000),
         )
 
 

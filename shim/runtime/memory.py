@@ -72,9 +72,17 @@ def _limit_files() -> list[Path]:
     return files
 
 
+#: A limit to assume besides the cgroup's (``SCORE_SHIM_MEMORY_LIMIT_MB``): the instance a rehearsal stands
+#: for (``check --deployment`` on a laptop has no cgroup limit, its Standard_DS3_v2 has 14 GiB).
+assumed_limit_bytes: int | None = None
+
+
 def limit_bytes() -> int | None:
-    """The container's memory limit, or None when there is none (or it cannot be read)."""
-    limits = []
+    """The container's memory limit, or None when there is none (or it cannot be read).
+
+    The smaller of the cgroup's limit and `assumed_limit_bytes`: the first one reached is the one that kills.
+    """
+    limits = [] if assumed_limit_bytes is None else [assumed_limit_bytes]
     for path in _limit_files():
         try:
             text = path.read_text().strip()

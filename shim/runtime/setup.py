@@ -8,7 +8,7 @@ import threading
 from ..settings import ConfigError, Settings
 from ..stream import redaction
 from ..stream.configure import configure_logging, get_logger, install_stdlib_bridge
-from . import access, echo, events, hold, payload, watchdog
+from . import access, echo, events, hold, memory, payload, watchdog
 
 _log = get_logger("shim")
 
@@ -64,6 +64,8 @@ def _apply(settings: Settings) -> None:
     payload.enabled = settings.log_payloads
     payload.max_chars = settings.payload_max_chars
     watchdog.configure(settings.slow_run_ms, settings.memory_warn_percent)
+    if settings.memory_limit_mb is not None:
+        memory.assumed_limit_bytes = settings.memory_limit_mb * 1024 * 1024
     if settings.debug:
         _log.warning(
             "shim.debug.enabled",
