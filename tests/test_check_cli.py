@@ -144,7 +144,9 @@ def test_usage_and_input_errors_are_one_line(tmp_path: Path) -> None:
         (script, "--input", f"@{binary}"): (1, "not UTF-8"),
         (script, "--model-dir", str(tmp_path / "no-models")): (1, "no-models: no such folder"),
         (script, "--bogus"): (2, "No such option '--bogus'"),
-        (): (2, "Missing argument 'SCORE_PY'"),
+        (): (2, "name your score.py, or a deployment YAML with --deployment"),
+        (script, "--model-path", str(tmp_path)): (2, "--model-path goes with --deployment"),
+        (script, "--deployment", str(tmp_path / "d.yml")): (2, "give either SCORE_PY"),
     }
     for args, (code, message) in cases.items():
         result = in_process(*args)

@@ -19,8 +19,28 @@ def cli() -> None:
     structured logs, check them before deploying, read container logs, attach VS Code."""
 
 
+class _FixFirst(click.ClickException):
+    """An error the user must fix before anything can start (a deployment that cannot be rehearsed)."""
+
+    exit_code = 2
+
+
+def _stop(message: str, code: int) -> click.ClickException:
+    """A one-line error from our code, with the command's own exit code (2: fix the input first; else 1)."""
+    return _FixFirst(message) if code == 2 else click.ClickException(message)
+
+
+_DEPLOYMENT_HELP = (
+    "A managed (or Kubernetes) online deployment YAML: lay out its code, model and settings as Azure ML "
+    "does, and compare its environment with what the script and the model need."
+)
+_MODEL_PATH_HELP = "With --deployment: the local copy of a registered model (azureml:name:version), laid out as it."
+
+
 @cli.command(context_settings=_CONTEXT)
-@click.argument("script", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("script", type=click.Path(dir_okay=False, path_type=Path), metavar="[SCRIPT]", required=False)
+@click.option("--deployment", type=click.Path(path_type=Path), metavar="FILE.yml", help=_DEPLOYMENT_HELP)
+@click.option("--model-path", type=click.Path(path_type=Path), metavar="PATH", help=_MODEL_PATH_HELP)
 @click.option(
     "--model-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -49,7 +69,9 @@ def cli() -> None:
 )
 @click.option("--wait-for-debugger", is_flag=True, help="init() waits until a debugger attaches (bounded).")
 def serve(
-    script: Path,
+    script: Path | None,
+    deployment: Path | None,
+    model_path: Path | None,
     model_dir: Path | None,
     port: int,
     workers: int,
@@ -65,14 +87,16 @@ def serve(
       score-shim serve score.py --model-dir ./azureml-models/my-model/1
       curl -X POST http://127.0.0.1:5001/score -H 'Content-Type: application/json' -d '{"data": [[1,2]]}'
       score-shim serve score.py --debug-port 5678   # then attach VS Code to 127.0.0.1:5678
+      score-shim serve --deployment blue-deployment.yml   # its layout, variables and request timeout
     """
     from .serve import ServeError, ServeOptions
     from .serve import serve as run_server
 
     if (debug_host or wait_for_debugger) and debug_port is None:
         raise click.UsageError("--debug-host and --wait-for-debugger need --debug-port.")
+    _one_script(script, deployment, model_dir, model_path)
     options = ServeOptions(
-        script=script,
+        script=script or Path("score.py"),
         model_dir=model_dir,
         port=port,
         workers=workers,
@@ -82,14 +106,38 @@ def serve(
         wait_for_debugger=wait_for_debugger,
     )
     try:
-        code = run_server(options)
+        if deployment is not None:
+            from .serve_deployment import serve_deployment
+
+            code = serve_deployment(deployment, model_path, options)
+        else:
+            code = run_server(options)
     except ServeError as error:
-        raise click.ClickException(str(error)) from None
+        raise _stop(str(error), error.code) from None
     sys.exit(code)
 
 
+def _one_script(script: Path | None, deployment: Path | None, model_dir: Path | None, model_path: Path | None) -> None:
+    """SCRIPT or --deployment (which names its script), and each model flag with its own mode."""
+    if deployment is None:
+        if script is None:
+            raise click.UsageError("name your score.py, or a deployment YAML with --deployment.")
+        if model_path is not None:
+            raise click.UsageError("--model-path goes with --deployment (for a score.py alone, use --model-dir).")
+        return
+    if script is not None:
+        raise click.UsageError(f"give either SCRIPT ({script}) or --deployment, not both: the deployment names one.")
+    if model_dir is not None:
+        raise click.UsageError(
+            "--model-dir is for a score.py alone; with --deployment the YAML's model is laid out as Azure ML does "
+            "(use --model-path for a registered model's local copy)."
+        )
+
+
 @cli.command(context_settings=_CONTEXT)
-@click.argument("script", type=click.Path(path_type=Path), metavar="SCORE_PY")
+@click.argument("script", type=click.Path(path_type=Path), metavar="[SCORE_PY]", required=False)
+@click.option("--deployment", type=click.Path(path_type=Path), metavar="FILE.yml", help=_DEPLOYMENT_HELP)
+@click.option("--model-path", type=click.Path(path_type=Path), metavar="PATH", help=_MODEL_PATH_HELP)
 @click.option(
     "--model-dir",
     type=click.Path(path_type=Path),
@@ -103,31 +151,48 @@ def serve(
     "[default: the @input_schema sample, else {}]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def check(script: Path, model_dir: Path | None, input_: str | None, as_json: bool) -> None:
+def check(
+    script: Path | None,
+    deployment: Path | None,
+    model_path: Path | None,
+    model_dir: Path | None,
+    input_: str | None,
+    as_json: bool,
+) -> None:
     """Check SCORE_PY before deploying: load it as the server does, run init() and one run() in this process,
     and report what happened (model folder, diagnosis, result, timings, memory). Your script's prints and
-    the shim's log lines go to stderr; the report to stdout.
+    the shim's log lines go to stderr; the report to stdout. With --deployment, rehearse the deployment:
+    its layout, environment variables, request timeout, probes, instance memory and conda environment.
 
     \b
     Exit codes:
       0  init() and run() work (and the result is JSON-serialisable)
       3  the script cannot be loaded or init() fails (the server exits with 3)
-      4  run() fails, answers 5xx, or returns what the server cannot serialise (500)
-      2  bad flags; 1  anything else that stops the check (missing file, bad --input)
+      4  run() fails, outlasts the scoring timeout, answers 5xx, or returns what cannot be serialised
+      5  --deployment: the environment lacks a package the script or the model needs
+      2  bad flags or a deployment that cannot be rehearsed (bad YAML, a missing path, a model to pass)
+      1  anything else that stops the check (missing file, bad --input); 130 Ctrl-C (says where it was)
 
     \b
     Examples:
       score-shim check score.py --model-dir ./azureml-models/my-model/1 --input '{"data": [[1, 2, 3]]}'
       score-shim check score.py --input @sample-request.json --json | jq .run
+      score-shim check --deployment blue-deployment.yml --input @sample-request.json
+      score-shim check --deployment blue-deployment.yml --model-path ./downloaded/my-model/model
     """
     from .check import CheckError, CheckOptions
     from .check import check as run_check
     from .check_render import render
 
+    if model_path is not None and deployment is None:
+        raise click.UsageError("--model-path goes with --deployment (for a score.py alone, use --model-dir).")
+    runner = run_check
+    if deployment is not None:
+        from .check_deployment import check_deployment as runner
     try:
-        report, code = run_check(CheckOptions(script, model_dir, input_))
+        report, code = runner(CheckOptions(script, model_dir, input_, deployment, model_path))
     except CheckError as error:
-        raise click.ClickException(str(error)) from None
+        raise _stop(str(error), error.code) from None
     if as_json:
         import json
 

@@ -39,21 +39,32 @@ EXIT_ERROR = 1  # the command itself could not do its job (missing file, bad --i
 EXIT_USAGE = 2  # click's code for a bad flag
 EXIT_INIT = 3  # the script cannot be loaded or init() failed: the server exits with 3 too
 EXIT_RUN = 4  # run() failed, answered 5xx, or returned what the server cannot serialise
+EXIT_ENVIRONMENT = 5  # --deployment: the environment lacks a package the script or the model needs
+EXIT_INTERRUPTED = 130  # Ctrl-C: the report says where init() or run() was (128 + SIGINT, as shells count)
 
 #: How much of the input and of the result the report keeps.
 MAX_BODY_CHARS = 2_000
 MAX_RESULT_CHARS = 4_000
+#: The server's own default for SCORING_TIMEOUT_MS (its config.py: one hour).
+DEFAULT_SCORING_TIMEOUT_MS = 3_600_000
 
 
 class CheckError(Exception):
     """``check`` cannot start: the message is one line that says what is wrong and what to do."""
 
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 @dataclass(frozen=True)
 class CheckOptions:
-    script: Path
+    script: Path | None
     model_dir: Path | None = None
     input: str | None = None  # JSON text, or @FILE (@- for standard input)
+    #: A deployment YAML to rehearse (then ``script`` is the one it names) and the model it cannot hold.
+    deployment: Path | None = None
+    model_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,7 @@ def _prepare_environment(script: Path, model_dir: Path | None) -> None:
         sys.path.append(app_root)  # as the server's aml_blueprint does
 
 
-def _import_server() -> None:
+def import_server() -> None:
     try:
         import azureml_inference_server_http.server  # noqa: F401  (installs the azureml.contrib.services aliases)
     except ImportError as error:
@@ -294,11 +305,22 @@ def _call_run(user_script: Any, body: str, report: dict[str, Any]) -> int:
             run.update(ok=False, http_status=status, problem=f"the server answers {status} before run(): {error}")
             return EXIT_RUN
         run["arguments"] = sorted(parameters)
+        timeout_ms = scoring_timeout_ms()
+        run["scoring_timeout_ms"] = timeout_ms
         started = perf_counter()
         try:
-            result = user_script._wrapped_user_run(**parameters, request_headers=dict(flask.request.headers))
-        except KeyboardInterrupt:
-            raise
+            with server_timeout(timeout_ms):  # the server's own SIGALRM timer, as its invoke_run sets it
+                result = user_script._wrapped_user_run(**parameters, request_headers=dict(flask.request.headers))
+        except KeyboardInterrupt as error:
+            return _interrupted(run, error, started, "run()")
+        except TimeoutError as error:  # what the server catches as its scoring timeout, whatever raised it
+            run.update(ok=False, duration_ms=_ms(started), http_status=500, error=_error(error))
+            run["problem"] = (
+                f"run() outlasted the scoring timeout ({timeout_ms:,} ms, SCORING_TIMEOUT_MS): the server answers 500 "
+                f"'Scoring timeout after {timeout_ms} ms'. Make run() faster or raise the timeout "
+                "(request_settings.request_timeout_ms in the deployment)."
+            )
+            return EXIT_RUN
         except BaseException as error:
             run.update(ok=False, duration_ms=_ms(started), http_status=500, error=_error(error))
             run["problem"] = "run() raised: the server answers 500 and logs the traceback"
@@ -324,9 +346,16 @@ def check(options: CheckOptions) -> tuple[dict[str, Any], int]:
     Raises `CheckError` when the check cannot even start (a missing file, bad input, no server installed).
     """
     given = read_input(options.input)
+    if options.script is None:
+        raise CheckError("name your score.py, or a deployment YAML with --deployment.", EXIT_USAGE)
     script = _script_path(options.script)
-    _import_server()
+    import_server()
     _prepare_environment(script, options.model_dir)
+    return checked(script, given)
+
+
+def checked(script: Path, given: Input | None) -> tuple[dict[str, Any], int]:
+    """The check of ``script`` in this process's environment, as it has been prepared."""
     _start_logging()
     report: dict[str, Any] = {
         "script": str(script),
@@ -355,8 +384,8 @@ def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
         user_script._user_init = wrapped_init = wrap_init(init)
         user_script._user_run = wrapped_run = wrap_run(run)
         user_script._analyze_run()
-    except KeyboardInterrupt:
-        raise
+    except KeyboardInterrupt as error:
+        return _interrupted(load, error, started, "loading the script")
     except BaseException as error:
         load.update(ok=False, duration_ms=_ms(started), error=_error(error))
         events.init_failed(error, started, phase="load", entry_script=str(script))  # as under the server
@@ -383,8 +412,8 @@ def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
     started = perf_counter()
     try:
         wrapped_init()
-    except KeyboardInterrupt:
-        raise
+    except KeyboardInterrupt as error:
+        return _interrupted(init_report, error, started, "init()")
     except BaseException as error:
         init_report.update(ok=False, duration_ms=_ms(started), error=_error(error))
         diagnosis = diagnose_init_failure(error)
@@ -397,6 +426,27 @@ def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
     sent = given or _sample(wrapped_run, mode)
     report["input"] = {"source": sent.source, "body": clip(sent.body, MAX_BODY_CHARS), "chars": len(sent.body)}
     return _call_run(user_script, sent.body, report)
+
+
+def scoring_timeout_ms() -> int:
+    """``SCORING_TIMEOUT_MS`` as the server reads it (its config's default: one hour)."""
+    try:
+        return max(1, int(os.environ.get("SCORING_TIMEOUT_MS", "")))
+    except ValueError:
+        return DEFAULT_SCORING_TIMEOUT_MS
+
+
+def server_timeout(timeout_ms: int) -> contextlib.AbstractContextManager[None]:
+    from azureml_inference_server_http.server.utils import timeout
+
+    return timeout(timeout_ms)  # type: ignore[no-any-return]
+
+
+def _interrupted(section: dict[str, Any], error: BaseException, started: float, phase: str) -> int:
+    """Ctrl-C in the user's code: where it was, instead of click's bare "Aborted!"."""
+    section.update(ok=False, interrupted=True, duration_ms=_ms(started), error=_error(error))
+    section["problem"] = f"interrupted (Ctrl-C) in {phase} after {_ms(started) / 1000:,.1f} s: it was at the line above"
+    return EXIT_INTERRUPTED
 
 
 def _parameters(run: Any) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from . import check
+from .rehearsal_render import render_deployment
 
 Echo = Callable[[str], None]
 
@@ -21,6 +22,8 @@ _VERDICTS = {
     check.EXIT_OK: "OK: init() and run() work; the server would answer 200.",
     check.EXIT_INIT: "FAILED at start-up: the server would exit with code 3 (CrashLoopBackOff on Azure).",
     check.EXIT_RUN: "FAILED in run(): the server would answer this request with an error.",
+    check.EXIT_ENVIRONMENT: "FAILED: the deployment's environment lacks a package the script or the model needs.",
+    check.EXIT_INTERRUPTED: "INTERRUPTED (Ctrl-C): the section above says where it was.",
 }
 
 
@@ -61,9 +64,13 @@ def _error_lines(echo: Echo, section: dict[str, Any]) -> None:
 
 def render(report: dict[str, Any], echo: Echo = click.echo) -> None:
     """The report, section by section: load, model probe, init, input, run, memory, verdict."""
-    echo(click.style(f"score-shim check {report.get('script')}", bold=True))
-    model_dir = report.get("azureml_model_dir") or "(not set)"
-    echo(f"  AZUREML_MODEL_DIR={model_dir}  AML_APP_ROOT={report.get('aml_app_root')}")
+    deployment = report.get("deployment")
+    if deployment:
+        render_deployment(deployment, echo)
+    else:
+        echo(click.style(f"score-shim check {report.get('script')}", bold=True))
+        model_dir = report.get("azureml_model_dir") or "(not set)"
+        echo(f"  AZUREML_MODEL_DIR={model_dir}  AML_APP_ROOT={report.get('aml_app_root')}")
 
     load = report.get("load", {})
     if load.get("ok"):

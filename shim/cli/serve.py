@@ -43,6 +43,10 @@ STOP_GRACE_SECONDS = 35.0
 class ServeError(Exception):
     """Something the user can fix before the server can start; the message says what."""
 
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 @dataclass(frozen=True)
 class ServeOptions:
@@ -56,6 +60,8 @@ class ServeOptions:
     debug_port: int | None = None
     debug_host: str | None = None
     wait_for_debugger: bool = False
+    #: The server's working directory (``serve --deployment``: AML_APP_ROOT, as in the container).
+    cwd: Path | None = None
 
 
 def wrapper_entry_script() -> Path:
@@ -205,6 +211,8 @@ def start(options: ServeOptions, *, die_with_parent: bool = False, **popen_kwarg
     env = server_environment(options)
     if die_with_parent:
         env[PARENT_PID_ENV] = str(os.getpid())
+    if options.cwd is not None:
+        popen_kwargs.setdefault("cwd", options.cwd)
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
         server_command(),
         env=env,

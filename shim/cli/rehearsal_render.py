@@ -1,0 +1,54 @@
+"""How a rehearsed deployment is shown to a person: where things are in the container, then what was found.
+
+Shared by ``check --deployment`` (inside its report) and ``serve --deployment`` (before the server's own
+lines). Every value comes from the user's files (YAML keys, paths, module names): each is escaped so that
+none reaches the terminal as an escape sequence or draws a line of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..stream.console import escape
+
+Echo = Callable[[str], None]
+
+_LEVEL_STYLE = {"error": ("red", True), "warning": ("yellow", True), "note": ("cyan", False)}
+_ORDER = {"error": 0, "warning": 1, "note": 2}
+
+
+def render_deployment(section: dict[str, Any], echo: Echo) -> None:
+    """The layout in the container's terms, the settings the server gets, and the findings, worst first."""
+    kind = "Kubernetes" if section.get("kind") == "kubernetes" else "managed"
+    echo(
+        click.style(f"deployment {escape(str(section.get('name')))} ({kind}) from {escape(section['yaml'])}", bold=True)
+    )
+    echo(f"  script             {escape(section['entry_script'])}   (AML_APP_ROOT={escape(section['aml_app_root'])})")
+    model = section.get("model")
+    if model:
+        echo(f"  AZUREML_MODEL_DIR  {escape(section['azureml_model_dir'])}   (from {escape(model['source'])})")
+    else:
+        echo("  AZUREML_MODEL_DIR  (no model in the deployment)")
+    settings = [f"SCORING_TIMEOUT_MS={section['scoring_timeout_ms']}"]
+    if section.get("memory_limit_bytes"):
+        settings.append(
+            f"memory {section['memory_limit_bytes'] / 1_073_741_824:,.1f} GiB ({section.get('instance_type')})"
+        )
+    names = section.get("environment_variables") or []
+    if names:
+        settings.append("environment_variables " + ", ".join(escape(name) for name in names))
+    echo("  settings           " + "; ".join(settings))
+    render_findings(section.get("findings") or [], echo)
+
+
+def render_findings(findings: list[dict[str, Any]], echo: Echo) -> None:
+    for finding in sorted(findings, key=lambda item: _ORDER.get(item.get("level", "note"), 3)):
+        level = finding.get("level", "note")
+        color, bold = _LEVEL_STYLE.get(level, ("white", False))
+        label = click.style(f"{level:<7}", fg=color, bold=bold)
+        echo(f"  {label} {escape(finding.get('topic', ''))}: {escape(finding.get('message', ''))}")
+        if finding.get("fix"):
+            echo(f"          fix: {escape(finding['fix'])}")
