@@ -419,3 +419,28 @@ def test_serve_deployment_serves_the_layout_through_the_real_server(tmp_path: Pa
     err = err_path.read_text()
     assert "/var/azureml-app/onlinescoring/score.py" in err  # the layout, said before the server's lines
     assert not list(Path(got["AML_APP_ROOT"]).parents)[2].exists()  # the layout is removed when it stops
+
+
+def test_a_gitignore_in_the_model_folder_leaves_the_model_out_as_az_ml_would(tmp_path: Path) -> None:
+    from azure.ai.ml.entities import Model
+
+    yml = project(tmp_path)
+    model = yml.parent.parent.parent / "model-1" / "model"
+    (model / ".gitignore").write_text("*.pkl\n")  # a repository's habit, copied into the model folder
+    report, done = rehearse(str(yml), cwd=tmp_path)
+    assert done.returncode == 3, done.stdout  # init() cannot find what was never uploaded
+    left_out = [item["message"] for item in findings(report, "warning") if item["topic"] == "layout"]
+    assert left_out and "model/.gitignore leaves 1 file(s) out of the upload" in left_out[0]
+    assert "sklearn_regression_model.pkl" in left_out[0]
+    # The anonymous name is the one az ml computes, over the files it uploads.
+    assert report["deployment"]["model"]["name"] == Model(path=str(model)).name
+
+
+def test_a_gitignore_in_the_code_folder_that_leaves_out_the_script(tmp_path: Path) -> None:
+    yml = project(tmp_path)
+    code = yml.parent.parent.parent / "model-1" / "onlinescoring"
+    (code / ".amlignore").write_text("score.py\n")
+    report, done = rehearse(str(yml), cwd=tmp_path)
+    assert done.returncode == 3, done.stdout
+    left_out = [item["message"] for item in findings(report, "warning") if item["topic"] == "layout"]
+    assert left_out and "onlinescoring/.amlignore leaves 1 file(s) out of the upload" in left_out[0], findings(report)

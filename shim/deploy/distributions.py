@@ -207,8 +207,8 @@ def brings(distribution: str, *, extras: Iterable[str] = ()) -> set[str] | None:
 
     Read from the metadata installed here, with environment markers evaluated here and the requested
     ``extras`` applied to the distribution itself, or from `PUBLISHED_REQUIRES`. None when the distribution
-    is neither installed here nor in that table: what it brings is then unknown. A requirement that is not installed here is counted, but what *it*
-    brings is not.
+    is neither installed here nor in that table: what it brings is then unknown. A requirement that is
+    not installed here is counted, but what *it* brings is not.
     """
     found = _closure(normalise(distribution), frozenset(normalise(extra) for extra in extras))
     return None if found is None else set(found)

@@ -25,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Finding
 from .spec import Deployment, LocalModel, RegisteredModel
+from .uploads import Excluded, excluded_by, ignore_file, left_out_finding
 
 CONTAINER_APP_ROOT = "/var/azureml-app"
 #: Azure ML's content hash reads every byte; past this size the rehearsal does not (the name is cosmetic).
@@ -72,18 +74,48 @@ class Layout:
         return f"{CONTAINER_APP_ROOT}/{path.relative_to(self.root).as_posix()}".rstrip("/")
 
 
-def lay_out(deployment: Deployment, root: Path, *, model_path: Path | None = None) -> Layout:
-    """Copy the code and link the model into ``root`` (which stands for ``/var/azureml-app``)."""
+def lay_out(
+    deployment: Deployment, root: Path, *, model_path: Path | None = None, anonymous_name: str | None = None
+) -> Layout:
+    """Copy the code and link the model into ``root`` (which stands for ``/var/azureml-app``).
+
+    ``anonymous_name``: a model without a name as azure-ai-ml named it, when it was asked (else computed here).
+    """
     findings: list[Finding] = []
     code = root / deployment.code.name
-    shutil.copytree(deployment.code, code, ignore=_NOT_CODE, symlinks=True)
-    findings += _code_size(deployment.code)
+    excluded, found = excluded_by(deployment.code, deployment.code.name)
+    left_out: list[str] = []
+    shutil.copytree(deployment.code, code, ignore=_not_uploaded(deployment.code, excluded, left_out), symlinks=True)
+    if left_out:
+        findings.append(left_out_finding(code.name, _ignore_name(deployment.code), left_out))
+    findings += found + _code_size(deployment.code)
     entry = code / deployment.scoring_script
-    place = _place_model(deployment, root, model_path, findings)
+    place = _place_model(deployment, root, model_path, findings, anonymous_name)
     environment = {"AML_APP_ROOT": str(entry.parent), "AZUREML_ENTRY_SCRIPT": entry.name}
     if place is not None:
         environment["AZUREML_MODEL_DIR"] = str(place.model_dir)
     return Layout(root, entry.parent, code, entry, place, environment, findings)
+
+
+def _not_uploaded(top: Path, excluded: Excluded | None, left_out: list[str]) -> Callable[[str, list[str]], set[str]]:
+    """copytree's filter: what is never code (``.git``, caches), and what the ignore file leaves out."""
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        skipped = set(_NOT_CODE(folder, names))
+        if excluded is not None:
+            for name in names:
+                path = Path(folder, name)
+                if name not in skipped and excluded(path):
+                    skipped.add(name)
+                    left_out.append(path.relative_to(top).as_posix())
+        return skipped
+
+    return ignored
+
+
+def _ignore_name(folder: Path) -> str:
+    found = ignore_file(folder)
+    return found.name if found is not None else ".amlignore"
 
 
 def _code_size(code: Path) -> list[Finding]:
@@ -111,7 +143,7 @@ def _size(path: Path) -> int:
 
 
 def _place_model(
-    deployment: Deployment, root: Path, model_path: Path | None, findings: list[Finding]
+    deployment: Deployment, root: Path, model_path: Path | None, findings: list[Finding], anonymous: str | None
 ) -> ModelPlace | None:
     model = deployment.model
     if model is None:
@@ -127,13 +159,17 @@ def _place_model(
             findings.append(_unknown_version(model.name, model.reference))
     else:
         source = model_path.resolve() if model_path is not None else model.path
-        name, version = _local_name(model, source, findings)
+        name, version = _local_name(model, source, findings, anonymous if model_path is None else None)
     if not source.exists():
         raise LayoutError(f"--model-path {model_path}: no such file or folder.")
     model_dir = root / "azureml-models" / name / version
     model_dir.mkdir(parents=True)
     registered = model_dir / source.name
-    _link_tree(source, registered)
+    excluded, found = excluded_by(source, source.name)
+    findings += found
+    left_out = _link_tree(source, registered, excluded)
+    if left_out:
+        findings.append(left_out_finding(source.name, _ignore_name(source), left_out))
     return ModelPlace(name, version, model_dir, registered, source)
 
 
@@ -156,7 +192,7 @@ def _unknown_version(name: str, reference: str) -> Finding:
     )
 
 
-def _local_name(model: LocalModel, source: Path, findings: list[Finding]) -> tuple[str, str]:
+def _local_name(model: LocalModel, source: Path, findings: list[Finding], anonymous: str | None) -> tuple[str, str]:
     if model.name:
         if model.version is None:
             findings.append(
@@ -168,7 +204,7 @@ def _local_name(model: LocalModel, source: Path, findings: list[Finding]) -> tup
                 )
             )
         return model.name, model.version or "1"
-    return anonymous_model_name(source, findings), "1"
+    return anonymous or anonymous_model_name(source, findings), "1"
 
 
 def anonymous_model_name(path: Path, findings: list[Finding] | None = None) -> str:
@@ -224,17 +260,30 @@ def _tree_size(path: Path) -> int:
     return total
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard links (or symbolic links across file systems) to every file: the model is never copied."""
+def _link_tree(source: Path, target: Path, excluded: Excluded | None = None) -> list[str]:
+    """Hard links (or symbolic links across file systems) to every uploaded file: the model is never copied.
+
+    Returns what the ignore file left out (paths relative to ``source``).
+    """
     if source.is_file():
         _link(source, target)
-        return
+        return []
+    left_out: list[str] = []
     for folder, dirs, files in os.walk(source):
+        if excluded is not None:
+            left_out += [
+                Path(folder, name).relative_to(source).as_posix() + "/" for name in dirs if excluded(Path(folder, name))
+            ]
+            dirs[:] = [name for name in dirs if not excluded(Path(folder, name))]
         dirs.sort()
         here = target / Path(folder).relative_to(source)
         here.mkdir(parents=True, exist_ok=True)
         for name in files:
+            if excluded is not None and excluded(Path(folder, name)):
+                left_out.append(Path(folder, name).relative_to(source).as_posix())
+                continue
             _link(Path(folder, name), here / name)
+    return left_out
 
 
 def _link(source: Path, target: Path) -> None:

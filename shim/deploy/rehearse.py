@@ -82,10 +82,11 @@ def prepare(path: Path, *, model_path: Path | None = None) -> Rehearsal:
         deployment = read_deployment(path)
     except DeploymentError as error:
         raise RehearsalError(str(error)) from None
-    findings = list(deployment.findings) + _validate(path)
+    validated, model_name = _validate(path)
+    findings = list(deployment.findings) + validated
     folder = Path(tempfile.mkdtemp(prefix="score-shim-deployment-"))
     try:
-        layout = lay_out(deployment, folder / "var" / "azureml-app", model_path=model_path)
+        layout = lay_out(deployment, folder / "var" / "azureml-app", model_path=model_path, anonymous_name=model_name)
         return _rehearsal(deployment, layout, findings)
     except LayoutError as error:
         shutil.rmtree(folder, ignore_errors=True)
@@ -95,8 +96,12 @@ def prepare(path: Path, *, model_path: Path | None = None) -> Rehearsal:
         raise
 
 
-def _validate(path: Path) -> list[Finding]:
-    """azure-ai-ml's own loader where it is installed (``score-shim[aml]``), minus what spec already said."""
+def _validate(path: Path) -> tuple[list[Finding], str | None]:
+    """azure-ai-ml's own loader where it is installed (``score-shim[aml]``), minus what spec already said.
+
+    Also the anonymous model's name as azure-ai-ml computes it: exact even when an ``.amlignore`` leaves
+    files out of the upload (and so out of the hash).
+    """
     from .aml_validation import validate_with_azure_ai_ml
 
     validation = validate_with_azure_ai_ml(path)
@@ -108,9 +113,10 @@ def _validate(path: Path) -> list[Finding]:
                 "the YAML was read with score-shim's own reader of the documented keys; install score-shim[aml] "
                 "(azure-ai-ml) to validate it with the loader az ml uses.",
             )
-        ]
+        ], None
     # Unknown keys are already reported by spec (with the same suggestion): keep the loader's other findings.
-    return [finding for finding in validation.findings if "refuses unknown keys" not in finding.message]
+    kept = [finding for finding in validation.findings if "refuses unknown keys" not in finding.message]
+    return kept, validation.model_name
 
 
 def _rehearsal(deployment: Deployment, layout: Layout, findings: list[Finding]) -> Rehearsal:
