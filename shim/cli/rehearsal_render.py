@@ -7,6 +7,7 @@ none reaches the terminal as an escape sequence or draws a line of its own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,8 @@ Echo = Callable[[str], None]
 
 _LEVEL_STYLE = {"error": ("red", True), "warning": ("yellow", True), "note": ("cyan", False)}
 _ORDER = {"error": 0, "warning": 1, "note": 2}
+#: An anonymous model's name (64 hex digits): shown by its first 8, as git shows a commit.
+_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 def render_deployment(section: dict[str, Any], echo: Echo) -> None:
@@ -29,7 +32,8 @@ def render_deployment(section: dict[str, Any], echo: Echo) -> None:
     echo(f"  script             {escape(section['entry_script'])}   (AML_APP_ROOT={escape(section['aml_app_root'])})")
     model = section.get("model")
     if model:
-        echo(f"  AZUREML_MODEL_DIR  {escape(section['azureml_model_dir'])}   (from {escape(model['source'])})")
+        shown = in_container(escape(section["azureml_model_dir"]), None)
+        echo(f"  AZUREML_MODEL_DIR  {shown}   (from {escape(model['source'])})")
     else:
         echo("  AZUREML_MODEL_DIR  (no model in the deployment)")
     settings = [f"SCORING_TIMEOUT_MS={section['scoring_timeout_ms']}"]
@@ -42,6 +46,13 @@ def render_deployment(section: dict[str, Any], echo: Echo) -> None:
         settings.append("environment_variables " + ", ".join(escape(name) for name in names))
     echo("  settings           " + "; ".join(settings))
     render_findings(section.get("findings") or [], echo)
+
+
+def in_container(text: str, section: dict[str, Any] | None) -> str:
+    """``text`` with the rehearsal's temporary folder named as the container names it, long hashes cut."""
+    if section and section.get("folder"):
+        text = text.replace(str(section["folder"]), "/var/azureml-app")
+    return _HASH.sub(lambda match: match.group()[:8] + "…", text)
 
 
 def render_findings(findings: list[dict[str, Any]], echo: Echo) -> None:
