@@ -282,5 +282,67 @@ def vscode(
     click.echo(f"{done} {config['name']!r} in {target}", err=True)
 
 
+@cli.command(context_settings=_CONTEXT)
+@click.argument("code_dir", type=click.Path(path_type=Path), metavar="CODE_DIR")
+@click.option(
+    "--scoring-script",
+    default="score.py",
+    show_default=True,
+    metavar="PATH",
+    help="Your scoring script, relative to CODE_DIR: the deployment's code_configuration.scoring_script until now.",
+)
+def bundle(code_dir: Path, scoring_script: str) -> None:
+    """Bundle the shim into the deployment's code folder CODE_DIR, so that the image needs nothing new.
+
+    Writes CODE_DIR/_score_shim/ (the shim's runtime, structlog and typing_extensions, and a BUNDLE.json
+    that lists them) and CODE_DIR/score_shim_entry.py, the new scoring script: it runs your script
+    through the shim. The deployment then changes only code_configuration.scoring_script (printed).
+    Packages the environment already has (structlog, an installed score-shim) are used before the
+    bundled ones. Run it again to update the bundle in place; it never overwrites a score_shim_entry.py
+    of your own.
+
+    \b
+    Example:
+      score-shim bundle onlinescoring --scoring-script score.py
+      # then, in the deployment YAML: scoring_script: score_shim_entry.py
+    """
+    from .bundle import BundleError, BundleOptions, render
+    from .bundle import bundle as write_bundle
+
+    try:
+        result = write_bundle(BundleOptions(code_dir, scoring_script))
+    except BundleError as error:
+        raise _stop(str(error), error.code) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(render(result), nl=False)
+
+
+@cli.command("entry-path", context_settings=_CONTEXT)
+def entry_path() -> None:
+    """Print the absolute path of the drop-in entry script (score_wrappers/entry.py), and nothing else.
+
+    For the server's --entry_script where you control its command line (your own image, azmlinfsrv);
+    SCORE_SHIM_ENTRY_SCRIPT names your own script. The entry itself is not imported here (importing it
+    loads your script).
+
+    \b
+    Example:
+      export SCORE_SHIM_ENTRY_SCRIPT=score.py
+      azmlinfsrv --entry_script "$(score-shim entry-path)" --model_dir ./model
+    """
+    import importlib.util
+    import os
+
+    # find_spec of a top-level package locates it without running its __init__, let alone entry.py.
+    spec = importlib.util.find_spec("score_wrappers")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        entry = os.path.join(os.path.abspath(folder), "entry.py")
+        if os.path.isfile(entry):
+            click.echo(entry)
+            return
+    raise click.ClickException("score_wrappers/entry.py is not installed beside score-shim: reinstall score-shim.")
+
+
 def main() -> None:
     cli(prog_name="score-shim")
