@@ -177,7 +177,7 @@ def test_without_the_server_it_says_what_to_install(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and "pip install 'score-shim[server]'" in done.stderr
+    assert done.stderr.count("\n") == 1 and "pip install azureml-inference-server-http" in done.stderr
 
 
 def test_help_documents_the_exit_codes_with_an_example() -> None:

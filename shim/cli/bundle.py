@@ -360,7 +360,7 @@ def upload_warnings(code_dir: Path, shown: Path) -> list[str]:
     if excluded is None:
         return [
             f"{ignore} leaves matching files out of the upload, and without azure-ai-ml (pip install "
-            f"'score-shim[aml]') bundle cannot tell whether it matches {FOLDER}/ or {ENTRY}: check that it does not."
+            f"azure-ai-ml) bundle cannot tell whether it matches {FOLDER}/ or {ENTRY}: check that it does not."
         ]
     paths = [code_dir / ENTRY, *sorted(p for p in (code_dir / FOLDER).rglob("*") if p.is_file())]
     left_out = [p.relative_to(code_dir).as_posix() for p in paths if excluded(p)]

@@ -28,6 +28,7 @@ from ..models.probe import probe_models
 from ..runtime import echo, events, hold, memory
 from ..runtime.loader import ENV_ENTRY_SCRIPT, entry_points, import_script, resolve_entry_script
 from ..runtime.setup import ensure_started
+from ..runtime.user_files import configured_scoring_timeout
 from ..runtime.wrap import wrap_init, wrap_run
 from ..settings import ConfigError, Settings
 from ..stream.configure import configure_logging
@@ -140,7 +141,7 @@ def import_server() -> None:
     except ImportError as error:
         raise CheckError(
             f"the Azure ML inference server is not installed in this Python ({sys.executable}): "
-            "pip install 'score-shim[server]' (or azureml-inference-server-http); "
+            "pip install azureml-inference-server-http; "
             f"check loads your script as the server does ({error.name or error})."
         ) from None
 
@@ -305,8 +306,9 @@ def _call_run(user_script: Any, body: str, report: dict[str, Any]) -> int:
             run.update(ok=False, http_status=status, problem=f"the server answers {status} before run(): {error}")
             return EXIT_RUN
         run["arguments"] = sorted(parameters)
-        timeout_ms = scoring_timeout_ms()
+        timeout_ms, timeout_from = scoring_timeout()
         run["scoring_timeout_ms"] = timeout_ms
+        run["scoring_timeout_from"] = timeout_from
         started = perf_counter()
         try:
             with server_timeout(timeout_ms):  # the server's own SIGALRM timer, as its invoke_run sets it
@@ -316,7 +318,8 @@ def _call_run(user_script: Any, body: str, report: dict[str, Any]) -> int:
         except TimeoutError as error:  # what the server catches as its scoring timeout, whatever raised it
             run.update(ok=False, duration_ms=_ms(started), http_status=500, error=_error(error))
             run["problem"] = (
-                f"run() outlasted the scoring timeout ({timeout_ms:,} ms, SCORING_TIMEOUT_MS): the server answers 500 "
+                f"run() outlasted the scoring timeout ({timeout_ms:,} ms, {_timeout_origin(timeout_from)}): "
+                "the server answers 500 "
                 f"'Scoring timeout after {timeout_ms} ms'. Make run() faster or raise the timeout "
                 "(request_settings.request_timeout_ms in the deployment)."
             )
@@ -429,11 +432,23 @@ def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
 
 
 def scoring_timeout_ms() -> int:
-    """``SCORING_TIMEOUT_MS`` as the server reads it (its config's default: one hour)."""
-    try:
-        return max(1, int(os.environ.get("SCORING_TIMEOUT_MS", "")))
-    except ValueError:
-        return DEFAULT_SCORING_TIMEOUT_MS
+    """``SCORING_TIMEOUT_MS`` as the server reads it: the environment, else the ``config.json`` the server reads
+    (beside the script, or in ``AML_APP_ROOT``, or ``AZUREML_CONFIG_FILE``), else its default of one hour."""
+    return scoring_timeout()[0]
+
+
+def scoring_timeout() -> tuple[int, str]:
+    """`scoring_timeout_ms` and where it came from (``SCORING_TIMEOUT_MS``, a config.json's path, ``default``)."""
+    script = os.environ.get(ENV_ENTRY_SCRIPT)
+    return configured_scoring_timeout(Path(script) if script else None)
+
+
+def _timeout_origin(source: str) -> str:
+    if source == "SCORING_TIMEOUT_MS":
+        return "SCORING_TIMEOUT_MS"
+    if source == "default":
+        return "the server's default"
+    return f"SCORING_TIMEOUT_MS in {source}"
 
 
 def server_timeout(timeout_ms: int) -> contextlib.AbstractContextManager[None]:

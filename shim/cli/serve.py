@@ -28,6 +28,7 @@ from types import FrameType
 
 from ..runtime.debugger import GENEROUS_SCORING_TIMEOUT_MS, GENEROUS_WORKER_TIMEOUT_S
 from ..runtime.loader import ENV_ENTRY_SCRIPT
+from ..runtime.user_files import config_file
 from .server_process import PARENT_PID_ENV
 
 LOOPBACK = "127.0.0.1"
@@ -85,6 +86,8 @@ def server_environment(options: ServeOptions, base: Mapping[str, str] | None = N
 
     ``options.env`` is applied last, so an explicit value wins. ``AZUREML_MODEL_DIR`` is made absolute
     (as on Azure), unlike ``azmlinfsrv``, so that a script that changes directory still finds its model.
+    With the shim, a ``config.json`` beside the script is named by ``AZUREML_CONFIG_FILE`` (see
+    `_config_file_beside_script`), as the bare server would find it beside its entry script.
     """
     env = dict(os.environ if base is None else base)
     env.setdefault("AML_APP_ROOT", os.getcwd())
@@ -112,11 +115,24 @@ def server_environment(options: ServeOptions, base: Mapping[str, str] | None = N
         if options.wait_for_debugger:
             env["SCORE_SHIM_WAIT_FOR_DEBUGGER"] = "1"
     env.update(options.env)  # what the caller set explicitly wins
+    if options.shim:
+        _config_file_beside_script(env, script)
     if options.shim and env.get("SCORE_SHIM_DEBUG_PORT", "").strip():
         # A breakpoint holds the request: keep the server's timeouts from killing it (unless set by the user).
         env.setdefault("WORKER_TIMEOUT", str(GENEROUS_WORKER_TIMEOUT_S))
         env.setdefault("SCORING_TIMEOUT_MS", str(GENEROUS_SCORING_TIMEOUT_MS))
     return env
+
+
+def _config_file_beside_script(env: dict[str, str], script: Path) -> None:
+    """A ``config.json`` beside the user's script, where the bare server would find it: the server's entry
+    script is the shim's, so it is named by ``AZUREML_CONFIG_FILE``, which the server reads first. Not when
+    ``AZUREML_CONFIG_FILE`` is set already, nor when the server finds one first (in ``AML_APP_ROOT``)."""
+    if "AZUREML_CONFIG_FILE" in env or config_file(None, env) is not None:
+        return
+    beside = config_file(script, env)  # now only the one beside the script
+    if beside is not None:
+        env["AZUREML_CONFIG_FILE"] = str(beside)
 
 
 def server_command() -> list[str]:
@@ -140,7 +156,7 @@ def check_can_serve(options: ServeOptions) -> None:
     if importlib.util.find_spec(SERVER_PACKAGE) is None:
         raise ServeError(
             f"the Azure ML inference server is not installed in this Python ({sys.executable}): "
-            "pip install 'score-shim[server]' (or azureml-inference-server-http)."
+            "pip install azureml-inference-server-http."
         )
     if not options.script.is_file():
         raise ServeError(f"{options.script}: no such file. Give the path of your score.py.")
@@ -184,7 +200,7 @@ def _check_can_debug(options: ServeOptions) -> None:
     if importlib.util.find_spec("debugpy") is None:
         raise ServeError(
             f"--debug-port needs debugpy, which is not installed in this Python ({sys.executable}): "
-            "pip install 'score-shim[debug]' (or debugpy)."
+            "pip install debugpy."
         )
     host, debug_port = options.debug_host or LOOPBACK, options.debug_port
     if debug_port is None:

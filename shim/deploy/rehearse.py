@@ -110,8 +110,8 @@ def _validate(path: Path) -> tuple[list[Finding], str | None]:
             Finding(
                 "note",
                 "yaml",
-                "the YAML was read with score-shim's own reader of the documented keys; install score-shim[aml] "
-                "(azure-ai-ml) to validate it with the loader az ml uses.",
+                "the YAML was read with score-shim's own reader of the documented keys; pip install azure-ai-ml "
+                "to validate it with the loader az ml uses as well.",
             )
         ], None
     # Unknown keys are already reported by spec (with the same suggestion): keep the loader's other findings.

@@ -46,7 +46,7 @@ def excluded_by(folder: Path, shown: str) -> tuple[Excluded | None, list[Finding
                 "warning",
                 "layout",
                 f"{shown}/{found.name} leaves matching files out of the upload, but the rehearsal cannot apply it "
-                "without azure-ai-ml (pip install 'score-shim[aml]'): it lays out every file.",
+                "without azure-ai-ml (pip install azure-ai-ml): it lays out every file.",
             )
         ]
     return test, []

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..settings import PREFIX, Settings
 from ..stream.configure import get_logger
-from . import debug_lock
+from . import debug_lock, user_files
 
 log = get_logger("shim")
 
@@ -197,7 +197,7 @@ def _import_debugpy(port: int) -> Any:
             error=error,
             diagnosis=(
                 f"{PREFIX}DEBUG_PORT={port} asks for a debugger, but debugpy is not installed in this Python. "
-                "Add debugpy (or score-shim[debug]) to the environment's pip dependencies. The server goes on "
+                "Add debugpy to the environment's pip dependencies. The server goes on "
                 "without the debugger."
             ),
         )
@@ -378,10 +378,7 @@ def _worker_timeout() -> int:
 
 
 def _scoring_timeout_ms() -> int:
-    try:
-        return int(os.environ.get("SCORING_TIMEOUT_MS", SERVER_DEFAULT_SCORING_TIMEOUT_MS))
-    except ValueError:
-        return SERVER_DEFAULT_SCORING_TIMEOUT_MS
+    return user_files.server_scoring_timeout_ms()  # the environment's, else a config.json's, else the default
 
 
 def _preloaded() -> bool:

@@ -2,7 +2,8 @@
 
 Called when the server imports ``score_wrappers/entry.py``. The user's script is imported right away, not
 inside ``init()``: the server inspects ``run`` (its signature, ``@input_schema``, ``@rawhttp``) before it
-calls ``init()``.
+calls ``init()``. Before it, the user's ``config.json`` and ``logging.json`` beside score.py are honoured
+(`shim.runtime.user_files`): the server looked for them beside the entry script, which is not score.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from . import debugger, events, hold
+from . import debugger, events, hold, user_files, watchdog
 from .loader import ScriptLoadError, entry_points, import_script, resolve_entry_script
 from .setup import ensure_started
 from .wrap import wrap_init, wrap_run
@@ -39,11 +40,14 @@ def load_entry() -> tuple[Callable[..., Any], Callable[..., Any]]:
         started = perf_counter()
         try:
             path = resolve_entry_script(settings.entry_script)
+            # The user's config.json and logging.json beside score.py, where the bare server finds them.
+            user_files.adopt(path, settings.log_level)
         except ScriptLoadError as error:
             events.init_failed(error, started, phase="load", entry_script=settings.entry_script, diagnosis=str(error))
             if hold.hold(error, retry=None):
                 return _held()
             raise
+        watchdog.configure(settings.slow_run_ms, settings.memory_warn_percent)  # the scoring timeout in force
         # Before the script is imported, so that module-level code and init() can be stepped through too.
         debugger.start(settings, remote_root=str(path.parent))
         started = perf_counter()

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..stream import context, processors
 from ..stream.configure import get_logger, report_internal_error
-from . import memory
+from . import memory, user_files
 
 log = get_logger("shim")
 
@@ -61,7 +61,7 @@ def configure(slow_run_ms: int | None, memory_warn_percent: int) -> None:
     gunicorn's ``WORKER_TIMEOUT`` (seconds, default 300): by default 150 s.
     """
     global threshold_s, memory_warn_fraction, _timeouts_note
-    scoring_ms = _env_number("SCORING_TIMEOUT_MS", 3_600_000)
+    scoring_ms = float(user_files.server_scoring_timeout_ms())  # the environment's, else a config.json's
     worker_s = _env_number("WORKER_TIMEOUT", 300)
     first_kill_s = min(scoring_ms / 1000, worker_s) if worker_s > 0 else scoring_ms / 1000
     threshold_s = slow_run_ms / 1000 if slow_run_ms else first_kill_s / 2

@@ -309,6 +309,17 @@ def _shim_handler(logger: logging.Logger) -> ShimHandler | None:
     return next((h for h in logger.handlers if isinstance(h, ShimHandler)), None)
 
 
+#: The loggers a user's logging.json names (`shim.runtime.user_files`): bridged like the server's.
+_user_loggers: list[str] = []
+
+
+def bridge_loggers(names: Iterable[str]) -> None:
+    """Bridge these loggers too, at every `install_stdlib_bridge`: those a user's logging.json configures."""
+    for name in names:
+        if name and name != "root" and name not in _user_loggers and name not in SERVER_LOGGERS:
+            _user_loggers.append(name)
+
+
 def install_stdlib_bridge(level: str = "info") -> None:
     """Route the server's, gunicorn's and the user's stdlib logging into the shim's stream.
 
@@ -316,7 +327,9 @@ def install_stdlib_bridge(level: str = "info") -> None:
     dropped; the shim gives the root logger its handler and the configured level. The server's own
     loggers get the handler directly and stop propagating (as the server and gunicorn configure them),
     so no line is written twice. Their console handlers are replaced; other handlers (App Insights,
-    files) are kept. Idempotent.
+    files) are kept. The loggers a user's logging.json names (`bridge_loggers`) lose their console handlers
+    too, keep the others and their propagation, and get the handler when they do not propagate, so that
+    their records are in the stream once. Idempotent.
     """
     root = logging.getLogger()
     handler = _shim_handler(root) or ShimHandler()
@@ -327,6 +340,12 @@ def install_stdlib_bridge(level: str = "info") -> None:
         if _shim_handler(logger) is None:
             logger.addHandler(handler)
         logger.propagate = False
+    for name in _user_loggers:
+        logger = logging.getLogger(name)
+        for console in [h for h in logger.handlers if _writes_to_console(h)]:
+            logger.removeHandler(console)
+        if not logger.propagate and _shim_handler(logger) is None:
+            logger.addHandler(handler)
     for console in [h for h in root.handlers if _writes_to_console(h)]:
         root.removeHandler(console)
     if _shim_handler(root) is None:
