@@ -554,6 +554,8 @@ def test_a_bundled_code_folder_serves_in_an_image_without_the_shim(
     events, _ = parse_lines(stdout.read_text(errors="replace"))
     names = [event.get("event") for event in events]
     assert "shim.init.start" in names and "shim.init.ok" in names, names
+    # The server's own lines after the entry's import are in the stream too (the few before it stay text).
+    assert any(str(name).startswith("Scoring timeout is set to") for name in names), names
     [start] = [event for event in events if event.get("event") == "shim.init.start"]
     assert start["shim_version"] == __version__ and start["entry_script"] == str(code / "score.py")
     [ok] = [e for e in events if e.get("event") == "shim.run.ok" and e.get("request_id") == f"bundle-ok-{kind}"]

@@ -444,3 +444,38 @@ def test_a_gitignore_in_the_code_folder_that_leaves_out_the_script(tmp_path: Pat
     assert done.returncode == 3, done.stdout
     left_out = [item["message"] for item in findings(report, "warning") if item["topic"] == "layout"]
     assert left_out and "onlinescoring/.amlignore leaves 1 file(s) out of the upload" in left_out[0], findings(report)
+
+
+def test_a_bundled_deployment_is_rehearsed_through_the_script_behind_the_entry(tmp_path: Path) -> None:
+    yml = project(tmp_path)
+    code = yml.parent.parent.parent / "model-1" / "onlinescoring"
+    bundled = subprocess.run(
+        [sys.executable, "-m", "shim", "bundle", str(code)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert bundled.returncode == 0, bundled.stderr
+    yml.write_text(DEPLOYMENT.replace("scoring_script: score.py", "scoring_script: score_shim_entry.py"))
+    report, done = rehearse(str(yml), "--input", '{"data": [[1.0]]}', cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    assert report["run"]["ok"] and report["script"].endswith("/onlinescoring/score.py")
+    assert not findings(report, "error"), findings(report)  # structlog and the shim come with the bundle
+    notes = [item["message"] for item in findings(report, "note")]
+    assert any("checks the script behind it, score.py" in note for note in notes), notes
+    # What the environment must have is still read from score.py and its model.
+    yml.parent.parent.parent.joinpath("model-1", "environment", "conda.yaml").write_text(
+        CONDA.replace("  - scikit-learn\n", "")
+    )
+    report, done = rehearse(str(yml), "--input", '{"data": [[1.0]]}', cwd=tmp_path)
+    assert done.returncode == 5 and [item.get("package") for item in findings(report, "error")] == ["scikit-learn"]
+
+
+def test_a_one_line_entry_needs_score_shim_in_the_environment(tmp_path: Path) -> None:
+    deployment = DEPLOYMENT.replace("scoring_script: score.py", "scoring_script: shim_entry.py") + (
+        "environment_variables:\n  SCORE_SHIM_ENTRY_SCRIPT: score.py\n"
+    )
+    yml = project(tmp_path, deployment=deployment)
+    code = yml.parent.parent.parent / "model-1" / "onlinescoring"
+    (code / "shim_entry.py").write_text("from score_wrappers.entry import init, run  # noqa: F401\n")
+    report, done = rehearse(str(yml), "--input", '{"data": [[1.0]]}', cwd=tmp_path)
+    assert done.returncode == 5, done.stdout
+    assert report["run"]["ok"] and report["script"].endswith("/onlinescoring/score.py")
+    assert [item.get("package") for item in findings(report, "error")] == ["score-shim"], findings(report)

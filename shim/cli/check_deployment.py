@@ -59,11 +59,11 @@ def rehearsed(options: check.CheckOptions) -> Iterator[Rehearsal]:
 def enter(rehearsal: Rehearsal) -> Path:
     """This process, as the container's: its variables, its working directory, its ``sys.path``."""
     os.environ.update(rehearsal.environment)
-    os.environ[ENV_ENTRY_SCRIPT] = str(rehearsal.layout.entry_script)
+    os.environ[ENV_ENTRY_SCRIPT] = str(rehearsal.script)
     os.chdir(rehearsal.layout.app_root)
     if str(rehearsal.layout.app_root) not in sys.path:
         sys.path.append(str(rehearsal.layout.app_root))  # as the server's aml_blueprint does with AML_APP_ROOT
-    return rehearsal.layout.entry_script
+    return rehearsal.script
 
 
 def finish(rehearsal: Rehearsal, report: dict[str, Any], code: int) -> int:

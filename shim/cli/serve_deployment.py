@@ -49,7 +49,7 @@ def deployment_options(rehearsal: Rehearsal, options: ServeOptions) -> ServeOpti
         print("score-shim: the debug port lifts the deployment's request timeout (SCORING_TIMEOUT_MS)", file=sys.stderr)
     return dataclasses.replace(
         options,
-        script=rehearsal.layout.entry_script,
+        script=rehearsal.script,
         model_dir=Path(model_dir) if model_dir else None,
         env={**options.env, **environment},
         cwd=rehearsal.layout.app_root,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import platform
+from . import behind_entry, platform
 from .environment import EnvironmentFileError, compare, read_conda_file
 from .findings import Finding
 from .layout import Layout, LayoutError, lay_out
@@ -45,6 +45,13 @@ class Rehearsal:
     environment: dict[str, str]
     memory_limit_bytes: int | None
     findings: list[Finding] = field(default_factory=list)
+    #: The user's script behind score-shim's own entry, when the deployment names that entry.
+    behind: Path | None = None
+
+    @property
+    def script(self) -> Path:
+        """The script to check and serve: the user's own, also behind a bundle's or a one-line entry."""
+        return self.behind or self.layout.entry_script
 
     @property
     def workers(self) -> int:
@@ -129,8 +136,18 @@ def _rehearsal(deployment: Deployment, layout: Layout, findings: list[Finding]) 
     if memory is not None:
         environment["SCORE_SHIM_MEMORY_LIMIT_MB"] = str(max(1, memory // (1024 * 1024)))
     findings += layout.findings + found + live_found + ready_found + env_found
-    findings += environment_findings(deployment, layout)
-    return Rehearsal(deployment, layout, request, liveness, readiness, environment, memory, findings)
+    behind = behind_entry.script_behind(layout.entry_script, layout.code, deployment.environment_variables)
+    if behind is not None:
+        findings.append(
+            Finding(
+                "note",
+                "settings",
+                f"the scoring script {deployment.scoring_script} is score-shim's entry: the rehearsal checks the "
+                f"script behind it, {behind.relative_to(layout.code).as_posix()}, as the entry runs it.",
+            )
+        )
+    findings += environment_findings(deployment, layout, behind)
+    return Rehearsal(deployment, layout, request, liveness, readiness, environment, memory, findings, behind)
 
 
 def _sub(raw: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
@@ -168,10 +185,14 @@ def _memory_limit(deployment: Deployment) -> int | None:
     return None
 
 
-def environment_findings(deployment: Deployment, layout: Layout) -> list[Finding]:
+def environment_findings(deployment: Deployment, layout: Layout, behind: Path | None = None) -> list[Finding]:
     """The script's and the model's needs against the environment's conda file (when it can be read)."""
     shown = deployment.code.name
     needs: list[Need] = script_imports(layout.entry_script, layout.code, shown_root=shown)
+    if behind is not None:
+        entry_shown = f"{shown}/{deployment.scoring_script}"
+        needs = behind_entry.shims_needs(needs, entry_shown, behind_entry.is_bundled(layout.code))
+        needs += script_imports(behind, layout.code, shown_root=shown)
     model = ModelNeeds()
     if layout.model is not None:
         model = model_needs(layout.model.registered, shown_as=layout.model.registered.name)
