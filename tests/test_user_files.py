@@ -404,3 +404,31 @@ def test_users_logging_json_feeds_their_file_and_the_json_stream(
     assert adopted and adopted[0]["file"] == str(script.parent / "logging.json")
     assert adopted[0]["applied_by"] == ("shim" if path == "serve" else "server")
     assert adopted[0]["loggers"] == ["myapp"]
+
+
+def test_the_shims_own_failure_here_never_stops_a_start_up(tmp_path: Path) -> None:
+    # Another server version whose config module lacks what the shim reads (AMLInferenceServerConfig): the
+    # shim reports its own failure and the script starts, as it would bare.
+    (tmp_path / "config.json").write_text('{"SCORING_TIMEOUT_MS": 1000}')
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
+    code = textwrap.dedent(
+        """
+        import sys, types
+        from pathlib import Path
+        other = types.ModuleType("azureml_inference_server_http.server.config")
+        other.config = types.SimpleNamespace(scoring_timeout=3600000)
+        other.get_config_file = lambda: None
+        sys.modules[other.__name__] = other
+        from shim.runtime import user_files
+        user_files.adopt(Path(sys.argv[1]), "info")
+        print("started", flush=True)
+        """
+    )
+    env = {**os.environ, "SCORE_SHIM_LOG_FORMAT": "json", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "score.py")], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    events, others = parse_lines(done.stdout)
+    assert "started" in others
+    assert any(event.get("event") == "shim.internal_error" for event in events), done.stdout

@@ -185,7 +185,7 @@ def _read_server_config(module: Any, path: Path) -> Any:
     except pydantic.ValidationError as error:
         module.log_config_errors(error)  # the server's own lines for a bad value
         raise ScriptLoadError(f"{path}: a value the server cannot use: {_first_error(module, error)}") from None
-    except Exception as error:
+    except (ValueError, TypeError, OSError) as error:  # what a broken file raises; the shim's own errors go up
         raise ScriptLoadError(
             f"{path} cannot be read as the server's config file ({type(error).__name__}: {error}); "
             "the server refuses such a file too (exit code 3)."
@@ -355,9 +355,14 @@ def adopt_logging(script: Path | None) -> dict[str, Any] | None:
 
 
 def adopt(script: Path, log_level: str) -> None:
-    """Both files, for the user's ``script`` behind the drop-in entry; then the shim's stream on top."""
-    config = adopt_config(script)
-    logging_file = adopt_logging(script)
+    """Both files, for the user's ``script`` behind the drop-in entry; then the shim's stream on top.
+
+    A file the server would refuse raises `ScriptLoadError` (exit code 3, as bare). The shim's own failure
+    (another server version's internals, say) is reported and start-up goes on without it: it must never
+    turn a working script into a failing one.
+    """
+    config = _guarded("user_files.config_json", adopt_config, script)
+    logging_file = _guarded("user_files.logging_json", adopt_logging, script)
     install_stdlib_bridge(log_level)
     if config is not None:
         log_config_file(config)
@@ -370,6 +375,18 @@ def adopt(script: Path, log_level: str) -> None:
                 "this stream too (their console handlers are replaced by it, their other handlers are kept)"
             ),
         )
+
+
+def _guarded(where: str, step: Any, script: Path) -> Any:
+    try:
+        return step(script)
+    except ScriptLoadError:
+        raise
+    except Exception as error:
+        from ..stream.configure import report_internal_error
+
+        report_internal_error(where, error)
+        return None
 
 
 def log_config_file(config: dict[str, Any]) -> None:
