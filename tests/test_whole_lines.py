@@ -209,7 +209,11 @@ LINES_EACH = 100
 
 _WRITER = """
 import json, os, sys
+from shim.stream import output
 from shim.stream.output import LineWriter
+# What is tested here is the lock; its bound (LOCK_WAIT_S, tested below) is a safety valve for a stopped
+# holder, and on a loaded machine a slow reader can hold a 150 kB write past 1 s: lift it for these writers.
+output.LOCK_WAIT_S = 60.0
 who, lines, long_chars, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 stream = open(path, "w", encoding="utf-8") if path != "-" else None  # "-": the inherited stdout
 writer = LineWriter(stream)
