@@ -37,6 +37,10 @@ from pathlib import Path
 from time import perf_counter
 from typing import IO, Any, ClassVar, NoReturn, cast
 
+from ..models.lfs import is_git_lfs_pointer as is_git_lfs_pointer  # moved down to models; kept here for callers
+from ..models.lfs import lfs_pointer_size as lfs_pointer_size
+from ..models.lfs import size_in_words as size_in_words
+
 #: Strings and bytes longer than this are read past, not kept: a plainly pickled array's data.
 KEEP_PAYLOAD = 1 << 16
 #: Reads when stepping over data that is not kept.
@@ -49,7 +53,6 @@ MAX_PICKLES = 100
 TICKS = 1024
 HEAD_BYTES = 512
 
-GIT_LFS_PREFIXES = (b"version https://git-lfs.github.com/spec/", b"version https://hawser.github.com/spec/")
 LFS_FIX = "run `git lfs pull` in the clone (with Git LFS installed) to fetch the real file"
 
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -87,17 +90,6 @@ def scan_pickle(path: Path, *, max_seconds: float = 10.0) -> PickleScan:
         problem = _problem(error, scan)
     problem = problem or scan.note
     return PickleScan(frozenset(scan.modules), scan.sklearn_version, problem is None, problem)
-
-
-def is_git_lfs_pointer(head: bytes) -> bool:
-    """Whether a file's first bytes are a Git LFS pointer (the small text Git keeps instead of the file)."""
-    return head.startswith(GIT_LFS_PREFIXES)
-
-
-def lfs_pointer_size(head: bytes) -> int | None:
-    """The size of the real file a Git LFS pointer stands for (its ``size`` line), when it says."""
-    found = re.search(rb"^size (\d+)\s*$", head, re.MULTILINE)
-    return int(found[1]) if found else None
 
 
 def looks_like_pickle(head: bytes) -> bool:
@@ -632,11 +624,3 @@ def _text(head: bytes) -> str:
 def _short(error: BaseException, limit: int = 100) -> str:
     text = " ".join(str(error).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def size_in_words(count: int) -> str:
-    """``12.3 MB``, ``512 bytes``: a file size as a person reads it."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.1f} {unit}"
-    return f"{count} bytes"

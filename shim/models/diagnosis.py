@@ -8,7 +8,11 @@ azureml-core, and never raises: the original exception is re-raised by the wrapp
 Recognised: ``FileNotFoundError`` / ``OSError`` with a ``filename`` (the same file name found nearby, one
 folder off under ``AZUREML_MODEL_DIR``, near-miss names), ``TypeError`` about a ``NoneType`` path (an unset
 variable, read from the failing line), ``IndexError`` from an empty ``glob(...)[0]``, pickle / joblib load
-errors, and azureml-core's ``ModelNotFoundException`` / ``WebserviceException`` (by class name).
+errors, and azureml-core's ``ModelNotFoundException`` / ``WebserviceException`` (by class name). Whatever the
+loader, a model file that is a Git LFS pointer, or a file that is no model at all (``.DS_Store`` in a loop
+over a folder), is named from the traceback's frames (`shim.models.failed_file`); a model saved with another
+scikit-learn names both versions (its ``InconsistentVersionWarning``, `shim.models.version_warnings`); a
+module the environment lacks names the pip package to add.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import fnmatch
 import linecache
 import os
 import re
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -24,7 +29,10 @@ from types import TracebackType
 from typing import Any
 
 from ..stream.processors import is_user_file
+from . import failed_file, version_warnings
+from .lfs import is_git_lfs_pointer, lfs_pointer_size, size_in_words
 from .paths import ModelPathError, near_misses, resolve
+from .pip_names import normalise, pip_name
 from .probe import display
 
 #: Bounds of the searches for a file of the same name.
@@ -73,10 +81,20 @@ def _diagnose(error: BaseException) -> Diagnosis | None:
         return _azureml_core(error)
     if isinstance(error, ModelPathError):  # shim.get_model_path: its message already says what exists
         return Diagnosis("model_path", error.message, {"type": type(error).__name__})
+    if not isinstance(error, FileNotFoundError):
+        lfs = _lfs_pointer(error)
+        if lfs is not None:
+            return lfs
     if isinstance(error, OSError) and error.filename is not None:
         return _missing_file(error)
+    if isinstance(error, ModuleNotFoundError) and error.name and not _in_loader(error):
+        return _module_not_found(error)
     if _from_unpickling(error):
-        return _model_load(error)
+        return _sklearn_versions(error) or _not_a_model(error) or _model_load(error)
+    if any(f"{os.sep}sklearn{os.sep}" in f or f.startswith("sklearn/") for f, _, _ in _frames(error)):
+        versions = _sklearn_versions(error)
+        if versions is not None:
+            return versions
     if isinstance(error, TypeError) and "NoneType" in str(error):
         return _none_path(error)
     if isinstance(error, IndexError) and "glob" in _user_source(error):
@@ -356,13 +374,16 @@ def _empty_glob(error: IndexError) -> Diagnosis:
     return Diagnosis("empty_glob", "; ".join(parts), facts)
 
 
-def _from_unpickling(error: BaseException) -> bool:
-    frames = _frames(error)
-    in_loader = any(
+def _in_loader(error: BaseException) -> bool:
+    return any(
         os.path.basename(f) in ("pickle.py", "numpy_pickle.py", "numpy_pickle_utils.py", "_pickle.py")
         or f"{os.sep}joblib{os.sep}" in f
-        for f, _, _ in frames
+        for f, _, _ in _frames(error)
     )
+
+
+def _from_unpickling(error: BaseException) -> bool:
+    in_loader = _in_loader(error)
     if type(error).__name__ == "UnpicklingError":
         return True
     if not in_loader and not isinstance(error, (EOFError, ModuleNotFoundError, AttributeError, ValueError)):
@@ -454,3 +475,150 @@ def _azureml_core(error: BaseException) -> Diagnosis:
         else:
             parts.append("use os.path.join(os.environ['AZUREML_MODEL_DIR'], <the file>) instead")
     return Diagnosis("azureml_core_model_not_found", "; ".join(parts), facts)
+
+
+# -- what the failing frames had open -----------------------------------------------------------------
+
+
+LFS_FIX = "run `git lfs pull` (or `git lfs fetch && git lfs checkout`) before registering/deploying it"
+
+
+def _lfs_pointer(error: BaseException) -> Diagnosis | None:
+    """A Git LFS pointer where the model should be, whatever loaded it (joblib: ``KeyError: 118``)."""
+    found = next(failed_file.failed_files(error, lambda _, first: is_git_lfs_pointer(first)), None)
+    path = found[0] if found else None
+    message = str(error)
+    if path is None and (error.args == (118,) or "load key, 'v'" in message):  # not in the frames: the model dir
+        model_dir = _model_dir()
+        if model_dir and os.path.isdir(model_dir):
+            for candidate in _find(model_dir, lambda _: True, limit=200):
+                first = failed_file.head(candidate)
+                if first is not None and is_git_lfs_pointer(first):
+                    path = candidate
+                    break
+    if path is None:
+        return None
+    first = failed_file.head(path) or b""
+    try:
+        pointer_bytes = os.path.getsize(path)
+    except OSError:
+        pointer_bytes = len(first)
+    real = lfs_pointer_size(first)
+    of = f" for a {size_in_words(real)} file" if real is not None else ""
+    facts: dict[str, Any] = {
+        "type": type(error).__name__,
+        "message": message[:500],
+        "git_lfs_pointer": True,
+        "path": display(path),
+        "pointer_bytes": pointer_bytes,
+        "real_size": real,
+    }
+    text = f"{display(path)} is a Git LFS pointer ({pointer_bytes} bytes){of}, not the model: {LFS_FIX}"
+    return Diagnosis("model_load", text, facts)
+
+
+def _innermost_user_frame(error: BaseException) -> tuple[Any, int] | None:
+    for frame, lineno in reversed(failed_file.frames(error.__traceback__)):
+        if is_user_file(frame.f_code.co_filename):
+            return frame, lineno
+    return None
+
+
+def _not_a_model(error: BaseException) -> Diagnosis | None:
+    """A file that is no model (``.DS_Store``, a README) loaded as one, named; and the loop that loaded it."""
+    model_dir = _model_dir()
+    inside = os.path.join(os.path.abspath(model_dir), "") if model_dir else None
+
+    def accept(path: str, first: bytes) -> bool:
+        absolute = os.path.abspath(path)
+        under = inside is not None and absolute.startswith(inside)
+        return (under or os.path.isabs(path)) and failed_file.not_a_model(path, first) is not None
+
+    found = next(failed_file.failed_files(error, accept), None)
+    if found is None:
+        return None
+    path = found[0]
+    what = failed_file.not_a_model(path, failed_file.head(path) or b"") or "not a model"
+    facts: dict[str, Any] = {"type": type(error).__name__, "message": str(error)[:500], "path": display(path)}
+    facts["file_is"] = what
+    if what == "empty":
+        return Diagnosis(
+            "model_load",
+            f"{display(path)} is empty (0 bytes): the model file is empty or truncated: re-register the model",
+            facts,
+        )
+    text = f"{display(path)} is not a model file (it is {what})"
+    user = _innermost_user_frame(error)
+    loop = failed_file.loop_line(user[0], user[1]) if user else None
+    if user is not None and loop is not None:
+        where = f"{display(user[0].f_code.co_filename)}:{loop}"
+        facts["loop"] = where
+        text += f", and the loop in {where} loads every file in the folder: skip it (e.g. only *.pkl)"
+    else:
+        text += ": load the model file itself, or skip files that are not models"
+    return Diagnosis("not_a_model", text, facts)
+
+
+def _sklearn_versions(error: BaseException) -> Diagnosis | None:
+    """A model saved with another scikit-learn: both versions, from its warning or from the file."""
+    current = getattr(sys.modules.get("sklearn"), "__version__", None)
+    saved: str | None = None
+    estimator: str | None = None
+    source = "warning"
+    if version_warnings.recorded:
+        estimator, saved, current = version_warnings.recorded[-1]
+    else:
+        match = re.search(r"from version (\S+) when using version (\S+?)\.?(?:\s|$)", str(error))
+        if match:
+            saved, current, source = match[1], match[2], "message"
+    found = next(failed_file.failed_files(error, lambda _, first: first.startswith(b"\x80")), None)
+    path = found[0] if found else None
+    if saved is None and path is not None and current:
+        saved, source = failed_file.saved_sklearn_version(path), "file"
+    if not saved or not current or saved == current:
+        return None
+    name = display(path) if path else "the model"
+    facts: dict[str, Any] = {
+        "type": type(error).__name__,
+        "message": str(error)[:500],
+        "saved_with": saved,
+        "installed": current,
+        "estimator": estimator,
+        "from": source,
+        "path": display(path) if path else None,
+    }
+    return Diagnosis(
+        "sklearn_version",
+        f"{name} was saved with scikit-learn {saved} and this environment has {current}: pin scikit-learn=={saved} "
+        f"in the conda file, or re-save the model with {current}",
+        facts,
+    )
+
+
+def _module_not_found(error: ModuleNotFoundError) -> Diagnosis | None:
+    """``import PIL`` in an environment without pillow: the package to add to the conda file."""
+    module = str(error.name)
+    top = module.partition(".")[0]
+    if top != module and top in sys.modules:  # the package is here, its submodule is not: another version
+        return Diagnosis(
+            "module_not_found",
+            f"{top} is installed but has no module {module}: the code (or the model) was written for another "
+            f"version of {pip_name(top)}; pin the version it was written for in the conda file",
+            {"module": module, "package": pip_name(top)},
+        )
+    package = pip_name(module)
+    user = _innermost_user_frame(error)
+    line = linecache.getline(user[0].f_code.co_filename, user[1]).strip() if user else ""
+    if user is not None:
+        place = f"{os.path.basename(user[0].f_code.co_filename)}:{user[1]}"
+        who = f"{place} imports {module}" if "import" in line else f"{place} needs {module} (imported by a library)"
+    else:
+        who = f"the script needs {module}"
+    text = (
+        f"{who}, which this environment does not have: add {package} to the environment's conda file "
+        "(dependencies → pip)"
+    )
+    if normalise(top) != package:
+        text += f"; the import name is {top}, the package is {package}"
+    facts = {"module": module, "package": package, "line": line or None}
+    return Diagnosis("module_not_found", text, facts)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any, TypeVar
 
-from ..models import azureml_hook
+from ..models import azureml_hook, version_warnings
 from . import echo, events, hold, watchdog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,7 +42,8 @@ def wrap_init(init: F) -> F:
         events.model_probe()
         started = perf_counter()
         try:
-            result = init(*args, **kwargs)
+            with version_warnings.recording():  # scikit-learn's version warnings, for the diagnosis
+                result = init(*args, **kwargs)
         except BaseException as error:
             events.init_failed(error, started)
             if hold.hold(error, functools.partial(init, *args, **kwargs)):  # opt-in hold mode

@@ -152,9 +152,32 @@ def _library_roots() -> tuple[str, ...]:
 _LIBRARY_ROOTS = _library_roots()
 
 
+#: Parts of a path that say a file is installed, not written by the user: any environment's packages (not
+#: only this interpreter's), and the inference server's own code (its package, the images' server folder).
+_INSTALLED_MARKERS = (
+    f"{os.sep}site-packages{os.sep}",
+    f"{os.sep}dist-packages{os.sep}",
+    f"{os.sep}azureml_inference_server_http{os.sep}",
+    "/var/azureml-server/",
+)
+#: Compiled code (Cython names its frames after the .pyx, relative: ``sklearn/tree/_tree.pyx``).
+_COMPILED_SUFFIXES = (".pyx", ".pxd", ".pxi")
+
+
 def is_user_file(filename: str) -> bool:
-    """Whether a frame's file is the user's code rather than Python's, a library's or the shim's."""
-    return not filename.startswith(_LIBRARY_ROOTS) and not filename.startswith("<frozen ")
+    """Whether a frame's file is the user's code rather than Python's, a library's or the shim's.
+
+    Not the user's: the standard library, installed packages, the shim, the server, compiled (Cython) code,
+    ``<frozen ...>`` and ``<string>`` code, and any relative name (Python gives the user's files absolute
+    names; Cython and generated code give relative ones). Other ``<...>`` names (a notebook cell) are.
+    """
+    if not filename or filename.startswith(_LIBRARY_ROOTS):
+        return False
+    if filename.startswith("<"):
+        return not filename.startswith(("<frozen ", "<string>"))
+    if not os.path.isabs(filename) or filename.endswith(_COMPILED_SUFFIXES):
+        return False
+    return not any(marker in filename for marker in _INSTALLED_MARKERS)
 
 
 def user_frames(tb: TracebackType | None) -> list[dict[str, Any]]:
