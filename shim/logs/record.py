@@ -60,8 +60,10 @@ class Record:
         else:  # keep the head and the tail: the exception line is at the end
             self.lines[MAX_RECORD_LINES // 2 + self.skipped % (MAX_RECORD_LINES // 2)] = line
             self.skipped += 1
-        if not self.traceback and line.startswith("Traceback (most recent call last)"):
-            self.traceback = True
+        if not self.traceback and (
+            line.startswith("Traceback (most recent call last)") or line.lstrip().startswith('File "')
+        ):
+            self.traceback = True  # a traceback, or its frames pasted without the header
 
     def text(self) -> str:
         if not self.lines:

@@ -22,11 +22,16 @@ HINTS = {
         "the kernel killed the worker, usually for memory: use a larger instance type, fewer workers, or a "
         "smaller model or batch"
     ),
-    "exited with code 3": "init() failed (the server exits with code 3): see the workers above",
+    "exited with code 3": (
+        "the entry script failed to import or init() failed (the server exits with code 3): see the workers above"
+    ),
     "Worker failed to boot": "gunicorn gave up because a worker could not start: the container restarts",
 }
 
 Echo = Callable[[str], None]
+
+#: How a failure's phase reads: ``1 x ValueError in run() at ...``; none when nothing told it.
+_STAGES = {"init": " in init()", "run": " in run()", "import": " on import of the entry script"}
 
 
 def _n(value: int) -> str:
@@ -140,9 +145,12 @@ def _failures(result: dict[str, Any], echo: Echo) -> None:
     for group in failures:
         kind = _bad(_short_type(group["type"]))
         place = f" at {group['place']}" if group["place"] else ""
-        echo(f"  {_n(group['count'])} x {kind} in {group['stage']}(){place}")
+        stage = _STAGES.get(group["stage"], f" in {group['stage']}()" if group["stage"] else "")
+        echo(f"  {_n(group['count'])} x {kind}{stage}{place}")
         if group.get("message"):
             echo(f"      {group['message']}")
+        if group.get("cause"):
+            echo(f"      caused by {_exception_line(group['cause'])}")
         if group.get("diagnosis"):
             echo(f"      diagnosis: {group['diagnosis']}")
         if group.get("sample_request_id"):
@@ -151,6 +159,20 @@ def _failures(result: dict[str, Any], echo: Echo) -> None:
         echo(f"  ... {_n(result['failure_groups_not_shown'])} more failures in groups not shown")
     if any(group.get("sample_request_id") for group in failures):
         echo(click.style("  (one request's whole story: score-shim logs FILE... --request-id ID)", dim=True))
+
+
+def _exception_line(error: dict[str, Any]) -> str:
+    return f"{_short_type(str(error.get('type')))}: {error.get('message', '')}".rstrip(": ")
+
+
+def _harmless(result: dict[str, Any], echo: Echo) -> None:
+    noise = result["harmless"]
+    if not noise:
+        return
+    echo(_title("Harmless: the server's known start-up noise, not failures"))
+    for item in noise:
+        echo(f'  {_n(item["count"])} x "{item["what"]}"' + (f"  ({item['detail']})" if item.get("detail") else ""))
+        echo(f"      harmless: {item['why']}")
 
 
 def _slow_and_timeouts(result: dict[str, Any], echo: Echo) -> None:
@@ -198,14 +220,15 @@ def render_summary(result: dict[str, Any], echo: Echo) -> None:
     if result["first_timestamp"]:
         head += f", {result['first_timestamp']} .. {result['last_timestamp']}"
     echo(click.style(head, dim=True))
-    for part in (_workers, _requests, _failures, _slow_and_timeouts, _worker_events):
+    for part in (_workers, _requests, _failures, _slow_and_timeouts, _worker_events, _harmless):
         lines: list[str] = []
         part(result, lines.append)
         if lines:
             echo("")
             for line in lines:
                 echo(line)
-    if not result["workers"] and not result["requests"]["total"] and result["lines"]:
+    told = result["workers"] or result["requests"]["total"] or result["failures"] or result["harmless"]
+    if not told and result["lines"]:
         echo("")
         echo(
             "No line from the inference server or the shim was recognised: is this a scoring container's log "

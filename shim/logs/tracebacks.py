@@ -1,7 +1,12 @@
-"""What a formatted traceback says: the exception, its message, and the user's frame it was raised from.
+"""What a formatted traceback says: the exception, its message, the user's frame it was raised from, its phase.
 
 The error summaries the shim writes (``{"type", "message", "where"}``) and the ones read here from the
 server's text tracebacks have the same shape, so failures group the same way whichever line told them.
+A chain (``The above exception was the direct cause ...``) is read as one failure: the exception named is
+the last one the user's code raised (the server's wrappers, ``UserScriptException`` and
+``UserScriptImportException``, are skipped for the exception they wrap, as the shim's own events do), and
+the chain's first exception, when it is another, is its ``cause``. A traceback pasted without its header
+(frames and the exception line) reads the same; so does a lone exception line.
 """
 
 from __future__ import annotations
@@ -9,72 +14,103 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_FRAME_RE = re.compile(r'\s*File "(.+)", line (\d+), in (.+)')
-_TIMEOUT_TEXTS = ("Scoring timeout after", "Script failed to finish execution within the allocated time")
-#: The folders of the shim's own code that run inside the server: their frames are never the user's.
-_SHIM_PARTS = ("runtime", "stream", "models")
+from .frames import FRAME_RE, Frame, is_library, phase_of
 
-#: One traceback of a chain: its frames (file, line, function) and the exception line that ends it.
-_Segment = tuple[list[tuple[str, int, str]], str]
+_TIMEOUT_TEXTS = ("Scoring timeout after", "Script failed to finish execution within the allocated time")
+_HEADER = "Traceback (most recent call last)"
+_CHAIN_MARKERS = ("The above exception was the direct cause", "During handling of the above exception")
+#: ``ModuleNotFoundError: No module named 'lightgbm'``: an exception line on its own (dotted names allowed).
+EXCEPTION_LINE_RE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Timeout))(?::\s?(.*))?")
+_SERVER_WRAPPERS = ("UserScriptException", "UserScriptImportException")
+
+
+class _Segment:
+    """One traceback of a chain: its frames and the exception line that ends it."""
+
+    __slots__ = ("chained", "frames", "line")
+
+    def __init__(self, chained: bool) -> None:
+        self.chained = chained  # a chain marker came before it: it belongs to the previous segment's failure
+        self.frames: list[Frame] = []
+        self.line = ""
 
 
 def analyse_traceback(text: str) -> dict[str, Any] | None:
-    """The exception a formatted traceback ends in: type, message and where (the user's innermost frame).
+    """The failure a formatted traceback tells: ``type``, ``message``, ``where``, ``phase`` and maybe ``cause``.
 
-    In a chain (``The above exception was the direct cause ...``) the server's own wrapper
-    (``UserScriptException``) is skipped for the exception it wraps, which is the user's.
+    ``where`` is the user's innermost frame of the exception named, else of the chain; ``phase`` is read from
+    the frames (`phase_of`). None when ``text`` holds no traceback.
     """
-    segments = _segments(text)
-    if not segments:
+    chain = _last_chain(_segments(text))
+    if not chain:
         return None
-    chosen = segments[-1]
-    for segment in reversed(segments):
-        if not segment[1].split(":", 1)[0].endswith("UserScriptException"):
-            chosen = segment
-            break
-    frames, line = chosen
-    kind, _, message = line.partition(": ")
-    if not re.fullmatch(r"[\w.]+", kind):
-        kind, message = line, ""
-    out: dict[str, Any] = {"type": kind.rstrip(":"), "message": message.strip()}
-    user = [frame for frame in frames if not is_library(frame[0])]
-    if user or frames:
-        frame = (user or frames)[-1]
-        out["where"] = {"file": frame[0], "line": frame[1], "function": frame[2]}
+    chosen = next((s for s in reversed(chain) if not _is_wrapper(s.line)), chain[-1])
+    out = _exception(chosen.line)
+    where = _user_frame(chosen, chain)
+    if where is not None:
+        out["where"] = {"file": where[0], "line": where[1], "function": where[2]}
+    phase = phase_of([frame for segment in reversed(chain) for frame in segment.frames])
+    if phase is not None:
+        out["phase"] = phase
+    cause = _exception(chain[0].line)
+    if chain[0] is not chosen and not _is_wrapper(chain[0].line) and cause != _exception(chosen.line):
+        out["cause"] = cause
     return out
 
 
 def _segments(text: str) -> list[_Segment]:
-    """Each ``Traceback (most recent call last)`` of ``text`` with its frames and its exception line."""
+    """Each traceback of ``text`` with its frames and its exception line; a frame may start one (no header)."""
     segments: list[_Segment] = []
-    frames: list[tuple[str, int, str]] = []
-    inside = False
+    current: _Segment | None = None
+    chained = False
     for line in text.split("\n"):
-        if "Traceback (most recent call last)" in line:
-            frames, inside = [], True
+        if _HEADER in line:
+            current, chained = _Segment(chained), False
             continue
-        if not inside:
-            continue
-        match = _FRAME_RE.match(line)
+        match = FRAME_RE.match(line)
         if match:
-            frames.append((match.group(1), int(match.group(2)), match.group(3).strip()))
-        elif line and not line[0].isspace():
-            segments.append((frames, line.strip()))
-            inside = False
+            if current is None:
+                current, chained = _Segment(chained), False
+            current.frames.append((match.group(1), int(match.group(2)), match.group(3)))
+        elif line.startswith(_CHAIN_MARKERS):
+            chained = True
+        elif current is not None and line and not line[0].isspace():
+            current.line = line.strip()
+            segments.append(current)
+            current = None
+        elif current is None and not segments and EXCEPTION_LINE_RE.fullmatch(line.strip()):
+            lone = _Segment(chained)  # a lone exception line (``ModuleNotFoundError: ...``)
+            lone.line = line.strip()
+            segments.append(lone)
     return segments
 
 
-def is_library(path: str) -> bool:
-    """Whether a frame's file is someone else's code (the server, a package, the shim), not the user's."""
-    return (
-        "/site-packages/" in path
-        or "/dist-packages/" in path
-        or "/lib/python" in path
-        or path.startswith("<")
-        or "/shim/_" in path  # score-shim 0.1's flat layout, in logs from containers not yet updated
-        or any(f"/shim/{part}/" in path for part in _SHIM_PARTS)
-        or path.endswith("score_wrappers/entry.py")
-    )
+def _last_chain(segments: list[_Segment]) -> list[_Segment]:
+    """The last failure: its segments from the first (the root cause) to the last (what reached the server)."""
+    start = len(segments) - 1
+    while start > 0 and segments[start].chained:
+        start -= 1
+    return segments[max(start, 0) :]
+
+
+def _is_wrapper(line: str) -> bool:
+    return line.split(":", 1)[0].endswith(_SERVER_WRAPPERS)
+
+
+def _exception(line: str) -> dict[str, Any]:
+    kind, _, message = line.partition(": ")
+    if not re.fullmatch(r"[\w.]+", kind):
+        kind, message = line, ""
+    return {"type": kind.rstrip(":"), "message": message.strip()}
+
+
+def _user_frame(chosen: _Segment, chain: list[_Segment]) -> Frame | None:
+    """The user's innermost frame of the exception named, else of the chain from its root; else its last frame."""
+    for segment in (chosen, *chain):
+        user = [frame for frame in segment.frames if not is_library(frame[0])]
+        if user:
+            return user[-1]
+    return chosen.frames[-1] if chosen.frames else None
 
 
 def error_place(error: dict[str, Any] | None) -> str | None:
@@ -89,7 +125,7 @@ def short_error(error: dict[str, Any] | None) -> dict[str, Any] | None:
     """The error without its traceback: what a worker entry shows."""
     if not error:
         return None
-    return {key: error[key] for key in ("type", "message", "where") if key in error}
+    return {key: error[key] for key in ("type", "message", "where", "cause") if key in error}
 
 
 def is_timeout(error: dict[str, Any] | None, text: str = "") -> bool:

@@ -10,7 +10,8 @@ from ..record import Record
 from ..tally.sources import Source, count_route
 from ..tally.totals import Tally
 from ..tally.workers import replica_name
-from ..tracebacks import analyse_traceback, short_error
+from ..tracebacks import short_error
+from .exceptions import read_error
 
 _PID_RE = re.compile(r"pid:? ?(\d+)")
 _EXIT_RE = re.compile(r"Worker \(pid:(\d+)\) exited with code (\d+)")
@@ -42,12 +43,14 @@ def on_gunicorn_message(tally: Tally, record: Record, message: str) -> None:
         _worker_ended(tally, record, kind, None, message)
     elif message.startswith("Exception in worker process"):
         # Old servers: init() raised through gunicorn's worker boot.
-        error = analyse_traceback(message)
+        error, phase = read_error(message)
+        stage = "import" if phase == "import" else "init"
         worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
         if worker is not None and not worker.from_shim:
             worker.init = "failed"
+            worker.phase = "import" if stage == "import" else None  # init() is what the table shows
             worker.error = short_error(error)
-        tally.failures.add("init", error, None, record.timestamp, None)
+        tally.failures.add(stage, error, None, record.timestamp, None)
 
 
 def _worker_exited(tally: Tally, record: Record, message: str) -> None:

@@ -6,6 +6,7 @@ from ..bounds import MAX_WORKERS
 from ..record import Record, ShimEvent
 from ..tally.totals import Tally
 from .gunicorn import count_access, on_gunicorn_message
+from .noise import NOISE_PREFIXES, on_noise
 from .server import on_server_message
 from .shim_events import on_shim_event
 
@@ -40,7 +41,10 @@ def on_record(tally: Tally, record: Record) -> None:
         count_access(record.source, message, record.http)
         return
     server = not logger or logger.startswith(("azmlinfsrv", "root"))
-    if server and on_server_message(tally, record, message):
+    if server and (
+        (message.startswith(NOISE_PREFIXES) and on_noise(tally, record, message))
+        or on_server_message(tally, record, message)
+    ):
         return
     if not logger or logger.startswith("gunicorn"):
         on_gunicorn_message(tally, record, message)

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..record import Record
 from ..tally.sources import Source, count_route
 from ..tally.totals import Tally
-from ..tally.workers import replica_name
-from ..tracebacks import analyse_traceback, is_timeout, short_error
+from ..tally.workers import Worker, replica_name
+from ..tracebacks import is_timeout, short_error
+from .exceptions import read_error, tells_failure
 
 # The server's own access line: "POST /score 500 2.218ms 92"
 _SERVER_ACCESS_RE = re.compile(r"([A-Z]+) (\S.*) (\d{3}) ([\d.]+)ms( \S+)?")
 
 
 def on_server_message(tally: Tally, record: Record, message: str) -> bool:
-    """The server's own lines; False when the message is not one of them."""
-    if (
-        message.startswith("Encountered Exception") or "Traceback (most recent call last)" in message[:200]
-    ) and not message.startswith("Exception in worker process"):
+    """The server's own lines (and the tracebacks of bare records); False when the message is not one of them."""
+    if tells_failure(record, message):
         _on_exception(tally, record, message)
         return True
     if message[:1].isupper() and " " in message and message[-1:].isdigit():
@@ -59,19 +59,37 @@ def _on_init_message(tally: Tally, record: Record, message: str) -> bool:
 
 
 def _on_exception(tally: Tally, record: Record, text: str) -> None:
-    """A traceback the server logged: init()'s (after "User's init function failed") or a request's."""
-    error = analyse_traceback(text)
+    """A traceback: init()'s (after "User's init function failed"), the import's, a request's, or a pasted one's.
+
+    The phase comes from the context (init() failed just before) or else from the frames; a traceback whose
+    frames do not say has none.
+    """
+    error, phase = read_error(text)
+    if error is None and not record.logger:
+        return  # a bare line that only looked like a fragment ("File x, line 3 done")
     worker = tally.workers.latest(record.stream, record.pid)
-    request_id = record.request_id
     if worker is not None and worker.awaiting_error:
         worker.awaiting_error = False
-        worker.error = short_error(error)
+        _worker_failed(worker, error, "init")
         tally.failures.add("init", error, None, record.timestamp, None)
         return
-    if worker is not None and worker.from_shim and worker.init == "failed" and not request_id:
+    if phase in ("import", "init") and worker is not None:
+        if worker.from_shim and worker.init == "failed":
+            return  # the shim's shim.init.failed told this one already
+        _worker_failed(worker, error, phase)
+    elif worker is not None and worker.from_shim and worker.init == "failed" and not record.request_id:
         return  # the shim's shim.init.failed told this one already
+    request_id = record.request_id
     if request_id and tally.failures.told(request_id):
         return  # the shim's shim.run.failed told this one already, with the user's stack
-    tally.failures.add("run", error, request_id, record.timestamp, None)
+    tally.failures.add(phase, error, request_id, record.timestamp, None)
     if is_timeout(error, text):
         tally.timeouts.add(replica_name(record.stream, record.host), record.pid, request_id, record.timestamp, None)
+
+
+def _worker_failed(worker: Worker, error: dict[str, Any] | None, phase: str) -> None:
+    if worker.from_shim:
+        return
+    worker.init, worker.error = "failed", short_error(error)
+    if phase == "import":  # init() is what the workers' table shows unless told otherwise
+        worker.phase = phase

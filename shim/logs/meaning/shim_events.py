@@ -62,4 +62,5 @@ def _init(tally: Tally, event: ShimEvent) -> None:
         worker.phase = event.phase
         worker.error = short_error(event.error)
         worker.diagnosis = event.diagnosis
-        tally.failures.add("init", event.error, None, event.timestamp, event.diagnosis)
+        stage = "import" if event.phase == "import" else "init"
+        tally.failures.add(stage, event.error, None, event.timestamp, event.diagnosis)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from ..record import Record
 from ..tally.sources import Source
+from .fragments import read_fragment_line, read_quote_prefix
 from .gunicorn import read_access_line, read_gunicorn_line
 from .old_server import read_old_server_line
 from .prefixes import Prefix, read_kubectl_prefix, read_timestamp_prefix
@@ -23,7 +24,12 @@ RecordReader = Callable[[str, str, Source], Record | None]
 RECORD_READERS: tuple[RecordReader, ...] = (read_server_line, read_old_server_line, read_gunicorn_line)
 
 #: Formats whose lines open a record only when they do not continue the record open on their stream.
-PLAIN_READERS: tuple[RecordReader, ...] = (read_access_line,)
+PLAIN_READERS: tuple[RecordReader, ...] = (read_access_line, read_fragment_line)
 
-#: What kubectl and docker put in front of a line, stripped in this order (``kubectl logs --prefix --timestamps``).
-PREFIX_READERS: tuple[Callable[[str], Prefix | None], ...] = (read_kubectl_prefix, read_timestamp_prefix)
+#: What is put in front of a line, stripped in this order: a quote (``> ``), then what kubectl and docker add
+#: (``kubectl logs --prefix --timestamps``).
+PREFIX_READERS: tuple[Callable[[str], Prefix | None], ...] = (
+    read_quote_prefix,
+    read_kubectl_prefix,
+    read_timestamp_prefix,
+)

@@ -14,12 +14,13 @@ from ..tracebacks import error_place
 class Group:
     """Failures of one kind (stage, exception type, place), with a few samples."""
 
-    stage: str
+    stage: str | None  # import, init, run; None when nothing told it
     type: str
     place: str | None
     count: int = 0
     message: str | None = None
     diagnosis: str | None = None
+    cause: dict[str, Any] | None = None  # the chain's first exception, when it is not the one named
     request_ids: list[str] = field(default_factory=list)
     first: str | None = None
     last: str | None = None
@@ -27,6 +28,8 @@ class Group:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"stage": self.stage, "type": self.type, "place": self.place, "count": self.count}
         out["message"] = self.message
+        if self.cause:
+            out["cause"] = self.cause
         if self.diagnosis:
             out["diagnosis"] = self.diagnosis
         out["sample_request_id"] = self.request_ids[0] if self.request_ids else None
@@ -39,12 +42,17 @@ class Failures:
     """Failure groups, and the recent requests the shim told failed (the server's lines repeat them)."""
 
     def __init__(self) -> None:
-        self.groups: dict[tuple[str, str, str | None], Group] = {}
+        self.groups: dict[tuple[str | None, str, str | None], Group] = {}
         self.dropped = 0
         self._failed_ids: OrderedDict[str, bool] = OrderedDict()
 
     def add(
-        self, stage: str, error: dict[str, Any] | None, request_id: str | None, timestamp: Any, diagnosis: str | None
+        self,
+        stage: str | None,
+        error: dict[str, Any] | None,
+        request_id: str | None,
+        timestamp: Any,
+        diagnosis: str | None,
     ) -> None:
         kind = str(error.get("type", "unknown")) if error else "unknown"
         place = error_place(error)
@@ -56,6 +64,8 @@ class Failures:
                 return
             message = str(error.get("message", ""))[:500] if error else None
             group = self.groups[key] = Group(stage, kind, place, message=message, diagnosis=diagnosis)
+            cause = error.get("cause") if error else None
+            group.cause = cause if isinstance(cause, dict) else None
             group.first = str(timestamp) if timestamp else None
         group.count += 1
         if timestamp:
@@ -73,7 +83,7 @@ class Failures:
         return request_id in self._failed_ids
 
     def as_list(self) -> list[dict[str, Any]]:
-        groups = sorted(self.groups.values(), key=lambda g: (-g.count, g.stage, g.type))
+        groups = sorted(self.groups.values(), key=lambda g: (-g.count, g.stage or "", g.type))
         return [group.as_dict() for group in groups]
 
 

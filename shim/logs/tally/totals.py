@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from .failures import Failures, Timeouts
+from .harmless import Harmless
 from .incidents import SlowRuns, WorkerEvents
 from .sources import Source, request_totals
 from .timeline import Timeline
@@ -26,6 +27,7 @@ class Tally:
         self.timeouts = Timeouts()
         self.slow_runs = SlowRuns()
         self.worker_events = WorkerEvents()
+        self.harmless = Harmless()
 
     def add_source(self, name: str) -> Source:
         source = Source(name)
@@ -54,4 +56,5 @@ class Tally:
             "slow_runs": self.slow_runs.as_dict(),
             "timeouts": self.timeouts.as_dict(),
             "worker_events": self.worker_events.as_dict(),
+            "harmless": self.harmless.as_list(),
         }
