@@ -100,7 +100,7 @@ def _claim_file(port: int) -> int | None:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
-            owner = _read_owner(handle)
+            owner = _wait_for_owner(handle) if error.errno in _BUSY else UNKNOWN_OWNER
             handle.close()
             if error.errno in _BUSY:
                 return owner
@@ -115,6 +115,19 @@ def _claim_file(port: int) -> int | None:
             return None
         handle.close()
     return UNKNOWN_OWNER
+
+
+def _wait_for_owner(handle: Any, seconds: float = 0.2) -> int:
+    """The owner's pid, which it writes just after it takes the lock: a worker starting at the same moment
+    may look in between (seen in CI: an empty file), so it looks again for a moment before saying unknown."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    owner = _read_owner(handle)
+    while owner == UNKNOWN_OWNER and time.monotonic() < deadline:
+        time.sleep(0.005)
+        owner = _read_owner(handle)
+    return owner
 
 
 def _read_owner(handle: Any) -> int:
