@@ -94,7 +94,13 @@ class DeclaredEnvironment:
 
 def read_conda_file(path: Path) -> DeclaredEnvironment:
     """The conda file's declarations; `EnvironmentFileError` when it is not a conda environment file."""
-    dependencies = _dependencies(path, _load(path))
+    return conda_declared(_load(path), path)
+
+
+def conda_declared(data: Any, path: Path) -> DeclaredEnvironment:
+    """The declarations of a conda environment already read (``path`` names where it was written: the
+    conda file, or the deployment YAML that holds it inline)."""
+    dependencies = _dependencies(path, data)
     declared = DeclaredEnvironment(path=path)
     for item in dependencies:
         if isinstance(item, str):

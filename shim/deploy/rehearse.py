@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import behind_entry, platform
-from .environment import EnvironmentFileError, compare, read_conda_file
+from .environment import EnvironmentFileError, compare, conda_declared, read_conda_file
 from .findings import Finding
 from .layout import Layout, LayoutError, lay_out
 from .model_needs import model_needs
@@ -236,16 +236,11 @@ def _declared(environment: InlineEnvironment, deployment: Deployment) -> Any:
 
 
 def _inline_conda(conda: Mapping[str, Any], deployment: Deployment) -> Any:
-    """A conda file written into the YAML: read by the same reader, from a temporary copy."""
-    import yaml
-
-    with tempfile.TemporaryDirectory(prefix="score-shim-conda-") as folder:
-        path = Path(folder) / "conda.yaml"
-        path.write_text(yaml.safe_dump(dict(conda)), encoding="utf-8")
-        try:
-            return read_conda_file(path)
-        except EnvironmentFileError as error:
-            raise RehearsalError(f"{deployment.path}: environment.conda_file: {error}") from None
+    """A conda file written into the YAML: read by the same reader, named by the YAML that holds it."""
+    try:
+        return conda_declared(dict(conda), deployment.path)
+    except EnvironmentFileError as error:
+        raise RehearsalError(f"{deployment.path}: environment.conda_file: {error}") from None
 
 
 def after_check(
