@@ -117,8 +117,15 @@ def serve(
     sys.exit(code)
 
 
-def _one_script(script: Path | None, deployment: Path | None, model_dir: Path | None, model_path: Path | None) -> None:
-    """SCRIPT or --deployment (which names its script), and each model flag with its own mode."""
+def _one_script(
+    script: Path | None,
+    deployment: Path | None,
+    model_dir: Path | None,
+    model_path: Path | None,
+    name: str = "SCRIPT",
+) -> None:
+    """``name`` (the script argument) or --deployment (which names its script), and each model flag with its
+    own mode: the same rule for `serve` and `check`."""
     if deployment is None:
         if script is None:
             raise click.UsageError("name your score.py, or a deployment YAML with --deployment.")
@@ -126,7 +133,7 @@ def _one_script(script: Path | None, deployment: Path | None, model_dir: Path | 
             raise click.UsageError("--model-path goes with --deployment (for a score.py alone, use --model-dir).")
         return
     if script is not None:
-        raise click.UsageError(f"give either SCRIPT ({script}) or --deployment, not both: the deployment names one.")
+        raise click.UsageError(f"give either {name} ({script}) or --deployment, not both: the deployment names one.")
     if model_dir is not None:
         raise click.UsageError(
             "--model-dir is for a score.py alone; with --deployment the YAML's model is laid out as Azure ML does "
@@ -184,8 +191,7 @@ def check(
     from .check import check as run_check
     from .check_render import render
 
-    if model_path is not None and deployment is None:
-        raise click.UsageError("--model-path goes with --deployment (for a score.py alone, use --model-dir).")
+    _one_script(script, deployment, model_dir, model_path, name="SCORE_PY")
     runner = run_check
     if deployment is not None:
         from .check_deployment import check_deployment as runner

@@ -34,18 +34,7 @@ def check_deployment(options: check.CheckOptions) -> tuple[dict[str, Any], int]:
 @contextlib.contextmanager
 def rehearsed(options: check.CheckOptions) -> Iterator[Rehearsal]:
     """The deployment laid out for the length of the check, then removed."""
-    assert options.deployment is not None
-    if options.script is not None:
-        raise check.CheckError(
-            f"give either SCORE_PY ({options.script}) or --deployment, not both: the deployment names its script.",
-            check.EXIT_USAGE,
-        )
-    if options.model_dir is not None:
-        raise check.CheckError(
-            "--model-dir is for a score.py alone; with --deployment the YAML's model is laid out as Azure ML does "
-            "(use --model-path for a registered model's local copy).",
-            check.EXIT_USAGE,
-        )
+    assert options.deployment is not None  # the CLI has checked the flags (app._one_script)
     try:
         rehearsal = prepare(options.deployment, model_path=options.model_path)
     except RehearsalError as error:
