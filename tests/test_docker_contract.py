@@ -123,9 +123,12 @@ def _hadolint() -> str:
     return found
 
 
-def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+@pytest.mark.parametrize(
+    "path", [DOCKERFILE, ROOT / "docker" / "aml-environment" / "Dockerfile"], ids=["debug-image", "aml-environment"]
+)
+def test_hadolint_finds_nothing_in_the_dockerfiles(path: Path) -> None:
     result = subprocess.run(
-        [_hadolint(), "--no-color", "--format", "json", str(DOCKERFILE)],
+        [_hadolint(), "--no-color", "--format", "json", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
