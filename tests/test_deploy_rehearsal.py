@@ -479,3 +479,13 @@ def test_a_one_line_entry_needs_score_shim_in_the_environment(tmp_path: Path) ->
     assert done.returncode == 5, done.stdout
     assert report["run"]["ok"] and report["script"].endswith("/onlinescoring/score.py")
     assert [item.get("package") for item in findings(report, "error")] == ["score-shim"], findings(report)
+
+
+def test_an_escape_sequence_in_the_yaml_never_reaches_the_terminal(tmp_path: Path) -> None:
+    yml = project(tmp_path)
+    yml.write_text(DEPLOYMENT.replace("scoring_script: score.py", 'scoring_script: "\\e]0;pwned\\a\\e[2Jscore\\npy"'))
+    done = check("--deployment", str(yml), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "\\x1b]0;pwned\\x07\\x1b[2Jscore\\npy" in done.stderr  # shown, escaped, so the user sees what is there

@@ -27,7 +27,16 @@ class _FixFirst(click.ClickException):
 
 def _stop(message: str, code: int) -> click.ClickException:
     """A one-line error from our code, with the command's own exit code (2: fix the input first; else 1)."""
+    message = _shown(message)
     return _FixFirst(message) if code == 2 else click.ClickException(message)
+
+
+def _shown(text: str) -> str:
+    """``text`` on one line with its control characters escaped: paths and YAML values are the user's, and
+    must not reach the terminal as escape sequences."""
+    from ..stream.console import escape
+
+    return escape(text)
 
 
 _DEPLOYMENT_HELP = (
@@ -133,7 +142,9 @@ def _one_script(
             raise click.UsageError("--model-path goes with --deployment (for a score.py alone, use --model-dir).")
         return
     if script is not None:
-        raise click.UsageError(f"give either {name} ({script}) or --deployment, not both: the deployment names one.")
+        raise click.UsageError(
+            f"give either {name} ({_shown(str(script))}) or --deployment, not both: the deployment names one."
+        )
     if model_dir is not None:
         raise click.UsageError(
             "--model-dir is for a score.py alone; with --deployment the YAML's model is laid out as Azure ML does "
@@ -237,7 +248,7 @@ def logs(
     try:
         code = run_logs(options)
     except LogsError as error:
-        raise click.ClickException(str(error)) from None
+        raise _stop(str(error), 1) from None
     sys.exit(code)
 
 
@@ -284,7 +295,7 @@ def vscode(
     try:
         done = write_launch(target, config)
     except VSCodeError as error:
-        raise click.ClickException(str(error)) from None
+        raise _stop(str(error), 1) from None
     click.echo(f"{done} {config['name']!r} in {target}", err=True)
 
 
