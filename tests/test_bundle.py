@@ -8,6 +8,7 @@ compares every answer with the bare script's. The others run the command on real
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -566,3 +567,16 @@ def test_a_bundled_code_folder_serves_in_an_image_without_the_shim(
     assert failed[f"bundle-fail-{kind}"]["error"]["type"] == "ValueError"
     assert failed[f"bundle-fail-{kind}"]["error"]["message"] == "asked to fail"
     assert failed[f"bundle-fail-{kind}"]["error"]["where"]["file"] == str(code / "score.py")
+
+
+def test_a_script_name_with_a_newline_cannot_write_code_into_the_entry(tmp_path: Path) -> None:
+    code = tmp_path / "onlinescoring"
+    code.mkdir()
+    name = 'x\nimport os; os.system("touch pwned")\n#.py'
+    (code / name).write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
+    result = CliRunner().invoke(cli, ["bundle", str(code), "--scoring-script", name])
+    assert result.exit_code == 0, result.output
+    entry = (code / "score_shim_entry.py").read_text()
+    tree = ast.parse(entry)
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "system"]
+    assert not calls, entry  # the name is data in a string literal and escaped in the comments, never code

@@ -298,10 +298,11 @@ def entry_text(script: str) -> str:
     is used when it has one. Nothing else is defined (above all no ``driver_module``).
     """
     parts = ", ".join(json.dumps(part) for part in script.split("/"))
-    return f"""{MARKER} (score-shim {__version__}): the deployment's scoring script, in place of {script}.
-# It runs {script} through score-shim, which is bundled in {FOLDER}/ beside this file; `score-shim bundle`
+    shown = json.dumps(script)[1:-1]  # in the comments: a newline in a file name must not start a line of code
+    return f"""{MARKER} (score-shim {__version__}): the deployment's scoring script, in place of {shown}.
+# It runs {shown} through score-shim, which is bundled in {FOLDER}/ beside this file; `score-shim bundle`
 # rewrites both, so do not edit them. To remove: delete {FOLDER}/ and this file, and set
-# code_configuration.scoring_script back to {script} in the deployment YAML.
+# code_configuration.scoring_script back to {shown} in the deployment YAML.
 import os
 import sys
 
