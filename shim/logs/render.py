@@ -212,22 +212,45 @@ def _worker_events(result: dict[str, Any], echo: Echo) -> None:
             echo(f"      {HINTS[kind]}")
 
 
+def _explained(result: dict[str, Any], echo: Echo) -> None:
+    findings = result["explained"]
+    if not findings:
+        return
+    echo(_title("Explained: what the platform told, what it means and what to do"))
+    for item in findings:
+        details = ", ".join(f"{key}: {value}" for key, value in item["details"].items())
+        echo(f"  {_n(item['count'])} x {_bad(item['title'])}" + (f"  ({details})" if details else ""))
+        echo(f"      cause: {item['cause']}")
+        echo(f"      fix: {item['fix']}")
+        for line in item["evidence"][:2]:
+            echo(f'      from: "{line}"')
+        echo(click.style(f"      guide: {item['guide']}", dim=True))
+    if result["explained_not_shown"]:
+        echo(f"  ... {_n(result['explained_not_shown'])} more kinds not shown")
+
+
 def render_summary(result: dict[str, Any], echo: Echo) -> None:
-    """The summary, most telling first: init, requests, failures, timeouts, killed workers."""
+    """The summary, most telling first: the platform's failures explained, init, requests, failures, workers."""
     sources = result["sources"]
     head = f"{_n(result['lines'])} lines ({_n(result['json_lines'])} JSON) from "
     head += sources[0]["name"] if len(sources) == 1 else f"{len(sources)} inputs"
     if result["first_timestamp"]:
         head += f", {result['first_timestamp']} .. {result['last_timestamp']}"
     echo(click.style(head, dim=True))
-    for part in (_workers, _requests, _failures, _slow_and_timeouts, _worker_events, _harmless):
+    for part in (_explained, _workers, _requests, _failures, _slow_and_timeouts, _worker_events, _harmless):
         lines: list[str] = []
         part(result, lines.append)
         if lines:
             echo("")
             for line in lines:
                 echo(line)
-    told = result["workers"] or result["requests"]["total"] or result["failures"] or result["harmless"]
+    told = (
+        result["workers"]
+        or result["requests"]["total"]
+        or result["failures"]
+        or result["harmless"]
+        or result["explained"]
+    )
     if not told and result["lines"]:
         echo("")
         echo(

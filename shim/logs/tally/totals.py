@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from .explained import Findings
 from .failures import Failures, Timeouts
 from .harmless import Harmless
 from .incidents import SlowRuns, WorkerEvents
@@ -28,6 +29,7 @@ class Tally:
         self.slow_runs = SlowRuns()
         self.worker_events = WorkerEvents()
         self.harmless = Harmless()
+        self.explained = Findings()
 
     def add_source(self, name: str) -> Source:
         source = Source(name)
@@ -56,5 +58,7 @@ class Tally:
             "slow_runs": self.slow_runs.as_dict(),
             "timeouts": self.timeouts.as_dict(),
             "worker_events": self.worker_events.as_dict(),
+            "explained": self.explained.as_list(),
+            "explained_not_shown": self.explained.dropped,
             "harmless": self.harmless.as_list(),
         }
