@@ -122,6 +122,7 @@ CASES: list[dict[str, Any]] = [
         "env": {"AZUREML_MODEL_DIR": "{root}/mnt/azureml-models/sklearn/1"},
         "name": "sklearn",
         "expected": "v2",
+        "resolves": "{root}/mnt/azureml-models/sklearn/1/model",  # the one entry inside AZUREML_MODEL_DIR
     },
     {
         "id": "v2-several-entries",
@@ -129,6 +130,7 @@ CASES: list[dict[str, Any]] = [
         "env": {"AZUREML_MODEL_DIR": "{root}/local"},
         "name": "whatever",
         "expected": "v2",
+        "resolves": "{root}/local",  # several entries: the folder itself
     },
     {
         "id": "v2-wrong-name",
@@ -176,6 +178,7 @@ def _build(case: dict[str, Any], root: Path) -> dict[str, Any]:
         "env": {k: _fill(v, root) for k, v in env.items()},
         "model_name": _fill(case["name"], root),
         "version": case.get("version"),
+        "resolves": _fill(case.get("resolves"), root),
     }
 
 
@@ -196,25 +199,28 @@ def _run(python: str, impl: str, cases: list[dict[str, Any]], env: dict[str, str
 
 
 @pytest.fixture(scope="module")
-def answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+def answers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[dict[str, Any], dict[str, Any], str | None]]:
+    """By case: azureml-core's answer, the shim's, and the path the shim must give where azureml-core fails."""
     python = azureml_core_python()
     cases = [_build(case, tmp_path_factory.mktemp(case["id"])) for case in CASES]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AML_"))}
     env["PYTHONPATH"] = str(REPO)
     real = _run(python, "azureml-core", cases, env)
     ours = _run(sys.executable, "shim", cases, env)
-    return {case["id"]: (real[case["id"]], ours[case["id"]]) for case in cases}
+    return {case["id"]: (real[case["id"]], ours[case["id"]], case["resolves"]) for case in cases}
 
 
 @pytest.mark.timeout(900)  # the first run installs azureml-core (~40 s here, longer on a slow index)
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_same_answer_as_azureml_core(
-    answers: dict[str, tuple[dict[str, Any], dict[str, Any]]], case: dict[str, Any]
+    answers: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]], case: dict[str, Any]
 ) -> None:
-    real, ours = answers[case["id"]]
+    real, ours, resolves = answers[case["id"]]
     if case.get("expected") == "v2":
         assert real["raised"] == "ModelNotFoundException", real
-        assert "result" in ours, ours
+        assert resolves and ours.get("result") == resolves, ours
         return
     if "result" in real:
         assert ours.get("result") == real["result"], (real, ours)
@@ -225,15 +231,17 @@ def test_same_answer_as_azureml_core(
     assert ours["message"], ours
 
 
-def test_messages_are_better_than_azureml_cores(answers: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+def test_messages_are_better_than_azureml_cores(
+    answers: dict[str, tuple[dict[str, Any], dict[str, Any], str | None]],
+) -> None:
     """Spot checks that the shim's errors say what exists and where to look."""
-    _, missing = answers["missing-model"]
+    _, missing = answers["missing-model"][:2]
     assert "other (versions 1)" in missing["message"]
-    _, case = answers["name-dash-underscore"]
+    _, case = answers["name-dash-underscore"][:2]
     assert "did you mean 'my_model'" in case["message"]
-    _, case = answers["name-case-differs"]
+    _, case = answers["name-case-differs"][:2]
     assert "did you mean 'Model'" in case["message"]
-    _, case = answers["missing-version"]
+    _, case = answers["missing-version"][:2]
     assert "versions there: 1" in case["message"]
-    _, case = answers["hidden-file-in-model"]
+    _, case = answers["hidden-file-in-model"][:2]
     assert "hidden file" in case["message"]
