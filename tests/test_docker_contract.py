@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -273,8 +273,14 @@ class Container:
 
 @pytest.fixture(scope="module")
 def container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
+    with _running_container(tmp_path_factory.mktemp("container")) as running:
+        yield running
+
+
+@contextmanager
+def _running_container(root: Path) -> Iterator[Container]:
+    """The image's CMD run here, in ``root``, with the image's environment remapped to it; stopped at the end."""
     image = read_image()
-    root = tmp_path_factory.mktemp("container")
     # The image's paths, here: /var/azureml-app under the temporary folder, and the link to score-shim's
     # drop-in entry folder at the installed package (this checkout).
     app_root = root / APP_ROOT.lstrip("/")
@@ -368,8 +374,16 @@ def test_the_server_master_logs_json_too(container: Container) -> None:
     assert not not_json, "\n".join(not_json[:20])
 
 
-def test_docker_stop_ends_the_server_cleanly(container: Container) -> None:
-    """`docker stop` sends SIGTERM to PID 1: the CMD's `exec` makes that gunicorn, which stops its workers."""
+def test_docker_stop_ends_the_server_cleanly(tmp_path: Path) -> None:
+    """`docker stop` sends SIGTERM to PID 1: the CMD's `exec` makes that gunicorn, which stops its workers.
+
+    Its own container: stopping the module's would fail every test that runs after this one.
+    """
+    with _running_container(tmp_path) as container:
+        _stop_like_docker(container)
+
+
+def _stop_like_docker(container: Container) -> None:
     command_line = Path(f"/proc/{container.process.pid}/cmdline").read_bytes().split(b"\0")
     assert any(part.endswith(b"gunicorn") for part in command_line), command_line  # bash exec'd it: it is PID 1
     os.kill(container.process.pid, signal.SIGTERM)
