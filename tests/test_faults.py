@@ -240,7 +240,7 @@ def test_a_broken_or_closed_stdout_does_not_stop_scoring(script: Path, log_dir: 
     notices = [e["pid"] for e in events if e["event"] == "shim.output.fallback"]
     assert notices and len(notices) == len(set(notices))  # once per process (the master and the worker)
     answered = {e["request_id"] for e in events if e["event"] in ("shim.run.ok", "shim.run.failed")}
-    assert {f"stdout-{index}" for index in range(1, 50)} <= answered
+    assert {f"stdout-{index}" for index in range(50)} <= answered
 
 
 # -- a model folder the worker cannot read ---------------------------------------------------------------
