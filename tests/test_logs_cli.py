@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,7 +171,10 @@ def test_two_replicas_in_two_files_and_in_one_kubectl_prefix_stream(captured: Ca
 def test_follow_prints_matching_lines_as_they_are_appended(captured: Captured, tmp_path: Path) -> None:
     log = tmp_path / "live.log"
     lines = captured.shim.read_text().splitlines(keepends=True)
-    log.write_text("".join(lines[:5]))
+    # The log up to the request's first line is there at the start; the rest (with its failure) comes later.
+    first = next(index for index, line in enumerate(lines) if '"request_id": "bad-1"' in line)
+    assert any('"shim.run.failed"' in line and '"bad-1"' in line for line in lines[first + 1 :])
+    log.write_text("".join(lines[: first + 1]))
     process = subprocess.Popen(
         [sys.executable, "-m", "shim", "logs", str(log), "--follow", "--request-id", "bad-1", "--follow-seconds", "20"],
         stdout=subprocess.PIPE,
@@ -180,15 +182,17 @@ def test_follow_prints_matching_lines_as_they_are_appended(captured: Captured, t
         text=True,
     )
     try:
-        time.sleep(1.0)  # let it reach the end of the file and start following
+        assert process.stdout is not None
+        # Printed once read: the command has reached the end of the file as it was, and follows it from here.
+        assert json.loads(process.stdout.readline())["request_id"] == "bad-1"
         with log.open("a") as out:
-            out.writelines(lines[5:])
+            out.writelines(lines[first + 1 :])
         stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, stderr
-    events = [json.loads(line) for line in stdout.splitlines()]
+    events = [json.loads(line) for line in stdout.splitlines()]  # only what was appended after the first line
     assert events and all(event["request_id"] == "bad-1" for event in events)
     assert any(event["event"] == "shim.run.failed" for event in events)
     assert "Traceback" not in stderr
