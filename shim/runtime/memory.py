@@ -41,21 +41,26 @@ def peak_rss_bytes() -> int | None:
 
 
 def _limit_files() -> list[Path]:
-    """The memory-limit files of this process's cgroup and of every cgroup above it.
-
-    Inside a container with its own cgroup namespace the process's cgroup is the root; on a host, or on
-    Kubernetes with cgroup v1, it is a nested path read from ``/proc/self/cgroup``. The effective limit
-    is the smallest on the way up.
-    """
+    """The memory-limit files of this process's cgroup and of every cgroup above it (`limit_files`)."""
     from pathlib import Path
 
-    root = Path(_CGROUP_ROOT)
-    files: list[Path] = []
     try:
-        entries = Path("/proc/self/cgroup").read_text().splitlines()
+        membership = Path("/proc/self/cgroup").read_text()
     except OSError:
-        entries = []
-    for entry in entries:
+        membership = ""
+    return limit_files(membership, Path(_CGROUP_ROOT))
+
+
+def limit_files(membership: str, root: Path) -> list[Path]:
+    """The limit files that ``membership`` (``/proc/self/cgroup``'s text) names under ``root``, innermost first.
+
+    Inside a container with its own cgroup namespace the process's cgroup is the root; on a host, or on
+    Kubernetes with cgroup v1, it is a nested path. The effective limit is the smallest on the way up.
+    cgroup v2 (one ``0::/path`` line) keeps ``memory.max`` in the unified tree; v1, ``memory.limit_in_bytes``
+    in the memory controller's own tree. A machine may list both (hybrid): both are read.
+    """
+    files: list[Path] = []
+    for entry in membership.splitlines():
         hierarchy, controllers, path = [*entry.split(":", 2), "", ""][:3]
         if hierarchy == "0" and controllers == "":  # cgroup v2
             base, name = root, "memory.max"
@@ -63,12 +68,12 @@ def _limit_files() -> list[Path]:
             base, name = root / "memory", "memory.limit_in_bytes"
         else:
             continue
-        folder = Path(path)
+        folder = os.path.normpath(path or "/")
         while True:
-            files.append(base / str(folder).lstrip("/") / name)
-            if folder == folder.parent:
+            files.append(base / folder.lstrip("/") / name)
+            if folder == "/":
                 break
-            folder = folder.parent
+            folder = os.path.dirname(folder)
     return files
 
 
@@ -82,11 +87,18 @@ def limit_bytes() -> int | None:
 
     The smaller of the cgroup's limit and `assumed_limit_bytes`: the first one reached is the one that kills.
     """
-    limits = [] if assumed_limit_bytes is None else [assumed_limit_bytes]
-    for path in _limit_files():
+    limit = smallest_limit(_limit_files())
+    if assumed_limit_bytes is not None:
+        limit = assumed_limit_bytes if limit is None else min(limit, assumed_limit_bytes)
+    return limit
+
+
+def smallest_limit(files: list[Path]) -> int | None:
+    """The smallest limit the files hold; None when none holds one ("max", missing, unreadable, v1's "none")."""
+    limits = []
+    for path in files:
         try:
-            text = path.read_text().strip()
-            value = int(text)
+            value = int(path.read_text().strip())
         except (OSError, ValueError):
             continue  # missing, unreadable, or "max" (no limit at this level)
         if value < _NO_LIMIT_ABOVE:
