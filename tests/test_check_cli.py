@@ -89,6 +89,22 @@ def test_rawhttp_script_gets_a_flask_request(tmp_path: Path) -> None:
     assert json.loads(data["run"]["output"]["text"]) == {"length": 8, "content_type": "application/json"}
 
 
+def test_a_status_that_run_chooses_is_the_status_reported(tmp_path: Path) -> None:
+    script = tmp_path / "score.py"
+    script.write_text(
+        "from azureml.contrib.services.aml_request import rawhttp\n"
+        "from azureml.contrib.services.aml_response import AMLResponse\n"
+        "def init():\n    pass\n"
+        "@rawhttp\n"
+        "def run(request):\n    return AMLResponse({'error': 'field x is missing'}, 422)\n",
+        encoding="utf-8",
+    )
+    done = check(str(script), "--input", "{}", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the client gets HTTP 422" in done.stdout
+    assert "the server would answer 422" in done.stdout and "answer 200" not in done.stdout
+
+
 def test_input_schema_script_without_input_uses_the_schema_sample(tmp_path: Path) -> None:
     data, done = report(str(SCRIPTS / "schema.py"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -140,6 +156,7 @@ def test_usage_and_input_errors_are_one_line(tmp_path: Path) -> None:
         (str(tmp_path / "nope.py"),): (1, "nope.py: no such file"),
         (str(tmp_path),): (1, "is a folder"),
         (script, "--input", "{bad"): (1, "--input is not valid JSON"),
+        (script, "--input", "sample.json"): (1, "looks like a file name: to send a file, use --input @sample.json"),
         (script, "--input", f"@{tmp_path / 'missing.json'}"): (1, "missing.json: no such file"),
         (script, "--input", f"@{binary}"): (1, "not UTF-8"),
         (script, "--model-dir", str(tmp_path / "no-models")): (1, "no-models: no such folder"),

@@ -101,11 +101,25 @@ def read_input(value: str | None) -> Input | None:
     except ValueError as error:
         where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
         reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        if label == "--input" and _looks_like_a_file(body):
+            raise CheckError(
+                f"--input {body} is not JSON but looks like a file name: to send a file, use --input @{body}."
+            ) from None
         raise CheckError(
             f"{label} is not valid JSON ({reason}{where}); "
-            "give the request body, e.g. --input '{\"data\": [[1, 2]]}'."
+            "give the request body, e.g. --input '{\"data\": [[1, 2]]}', or a file as --input @request.json."
         ) from None
     return Input(body, label)
+
+
+def _looks_like_a_file(text: str) -> bool:
+    """``--input sample.json``: a file name given without its ``@``."""
+    if "\n" in text or len(text) > 1024:
+        return False
+    try:
+        return text.endswith(".json") or Path(text).expanduser().is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _script_path(script: Path) -> Path:

@@ -118,4 +118,7 @@ def render(report: dict[str, Any], echo: Echo = click.echo) -> None:
 
     code = report.get("exit_code", check.EXIT_ERROR)
     verdict = _VERDICTS.get(code, "FAILED")
+    status = (run or {}).get("http_status")
+    if code == check.EXIT_OK and isinstance(status, int) and status != 200:  # run() chose it (an AMLResponse)
+        verdict = f"OK: init() and run() work; the server would answer {status}, the status run() returned."
     echo(click.style(verdict, fg="green" if code == check.EXIT_OK else "red", bold=True) + f"  (exit {code})")
