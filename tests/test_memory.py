@@ -71,7 +71,7 @@ def test_cgroup_v1_and_hybrid_machines(tmp_path: Path) -> None:
 def test_snapshot_outside_a_limit() -> None:
     snapshot = _memory.snapshot()
     assert snapshot["rss_bytes"] and snapshot["rss_bytes"] > 1_000_000
-    assert snapshot["peak_rss_bytes"] and snapshot["peak_rss_bytes"] >= snapshot["rss_bytes"] // 2
+    assert snapshot["peak_rss_bytes"] and snapshot["peak_rss_bytes"] >= snapshot["rss_bytes"]  # never below now
 
 
 def _new_memory_cgroup(name: str) -> Path:

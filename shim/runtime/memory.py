@@ -107,4 +107,10 @@ def smallest_limit(files: list[Path]) -> int | None:
 
 
 def snapshot() -> dict[str, int | None]:
-    return {"rss_bytes": rss_bytes(), "peak_rss_bytes": peak_rss_bytes(), "limit_bytes": limit_bytes()}
+    """RSS now, its peak and the limit. The peak is never below the RSS now: ``ru_maxrss`` is the kernel's
+    high-water mark, updated lazily (when pages are unmapped), so it can lag behind ``statm`` just after the
+    memory grew; the kernel's own ``VmHWM`` takes the larger of the two the same way."""
+    rss, peak = rss_bytes(), peak_rss_bytes()
+    if rss is not None and peak is not None:
+        peak = max(peak, rss)
+    return {"rss_bytes": rss, "peak_rss_bytes": peak, "limit_bytes": limit_bytes()}
