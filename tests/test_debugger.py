@@ -160,6 +160,42 @@ def test_serve_debug_port_stops_at_a_breakpoint_in_score_py(log_dir: Path) -> No
     assert wait_for(lambda: port_is_free(debug_port), 15), "the debug port stayed open after the server stopped"
 
 
+def _vscode_configuration(*args: str, cwd: Path) -> dict[str, Any]:
+    """What ``score-shim vscode ARGS`` prints, run in ``cwd`` (the VS Code workspace), with its variables filled."""
+    done = subprocess.run(
+        [sys.executable, "-m", "shim", "vscode", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    config: dict[str, Any] = json.loads(done.stdout.replace("${workspaceFolder}", str(cwd)))["configurations"][0]
+    return config
+
+
+@pytest.mark.server
+def test_the_vscode_local_configuration_stops_at_a_breakpoint_of_serve(log_dir: Path) -> None:
+    """What `score-shim vscode --local` prints, as VS Code sends it, attaches to `serve --debug-port`; the
+    container's configuration (a mapping to /var/azureml-app) would leave the same breakpoint unverified."""
+    port, debug_port = free_port(), free_port()
+    workspace = DEBUGGEE.parent
+    local = _vscode_configuration("--local", "--port", str(debug_port), cwd=workspace)
+    container = _vscode_configuration("--port", str(debug_port), cwd=workspace)
+    assert "pathMappings" not in local and container["pathMappings"][0]["remoteRoot"].startswith("/var/azureml-app")
+    with serve(["--port", str(port), "--debug-port", str(debug_port)], log_dir) as (_, out, err):
+        wait_for_event(out, "shim.debugger.listening")
+        host, connect_port = local["connect"]["host"], local["connect"]["port"]
+        attach_args = {key: local[key] for key in ("justMyCode",)}
+        with attached(host, connect_port, breakpoints={str(DEBUGGEE): [RUN_LINE]}, **attach_args) as (client, verdicts):
+            assert verdicts[str(DEBUGGEE)][0]["verified"] is True
+            assert wait_for(lambda: healthy(port), 60), err.read_text()
+            request = Request(f"http://127.0.0.1:{port}", {"x": [1]})
+            held = stop_at(client, RUN_LINE)
+            client.request("continue", {"threadId": held["thread"]})
+            assert request.result().status_code == 200
+        wait_for_event(out, "shim.debugger.detached")
+        mapped = {key: container[key] for key in ("justMyCode", "pathMappings")}
+        with attached(host, connect_port, breakpoints={str(DEBUGGEE): [RUN_LINE]}, **mapped) as (_, verdicts):
+            assert verdicts[str(DEBUGGEE)][0]["verified"] is False  # the trap --local avoids
+
+
 def healthy(port: int) -> bool:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200

@@ -60,6 +60,16 @@ def test_prints_a_debugpy_attach_configuration(tmp_path: Path, monkeypatch: pyte
     ]
 
 
+def test_local_prints_a_configuration_without_path_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run(tmp_path, "--local", "--port", "5680", monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    [config] = json.loads(result.stdout)["configurations"]
+    assert config["connect"] == {"host": "127.0.0.1", "port": 5680} and "pathMappings" not in config
+    assert config["name"] != DEFAULT_NAME  # --write keeps the container's configuration beside it
+    both = run(tmp_path, "--local", "--remote-root", "/var/azureml-app/x", monkeypatch=monkeypatch)
+    assert both.exit_code == 2 and "--local needs no --local-root or --remote-root" in both.output
+
+
 def test_write_merges_keeping_comments_and_other_configurations(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

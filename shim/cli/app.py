@@ -265,6 +265,11 @@ def logs(
 )
 @click.option("--name", default=None, help="The configuration's name (one with this name is replaced).")
 @click.option("--just-my-code/--all-code", default=True, show_default=True, help="Step into your code only.")
+@click.option(
+    "--local",
+    is_flag=True,
+    help="For `score-shim serve --debug-port` on this machine: no path mapping (the files are the same).",
+)
 @click.option("--write", is_flag=True, help="Merge it into .vscode/launch.json, keeping what is there.")
 def vscode(
     port: int,
@@ -273,20 +278,25 @@ def vscode(
     remote_root: str | None,
     name: str | None,
     just_my_code: bool,
+    local: bool,
     write: bool,
 ) -> None:
     """Print a VS Code launch.json that attaches to the shim's debugpy port (or merge it in with --write).
 
     \b
-    Example:
-      kubectl port-forward pod/my-deployment-7d9c 5678:5678   # or: serve --debug-port 5678
-      score-shim vscode --local-root onlinescoring --write
+    Examples:
+      score-shim serve score.py --debug-port 5678 & score-shim vscode --local --write
+      kubectl port-forward pod/my-deployment-7d9c 5678:5678
+      score-shim vscode --local-root onlinescoring --write      # maps it to /var/azureml-app/onlinescoring
     """
-    from .vscode import DEFAULT_NAME, AttachOptions, VSCodeError, configuration, launch_json
+    from .vscode import DEFAULT_NAME, LOCAL_NAME, AttachOptions, VSCodeError, configuration, launch_json
     from .vscode import write as write_launch
 
+    if local and (local_root or remote_root):
+        raise click.UsageError("--local needs no --local-root or --remote-root: serve runs the files where they are.")
     workspace = Path.cwd()
-    options = AttachOptions(port, host, local_root, remote_root, name or DEFAULT_NAME, just_my_code)
+    default_name = LOCAL_NAME if local else DEFAULT_NAME
+    options = AttachOptions(port, host, local_root, remote_root, name or default_name, just_my_code, local)
     config = configuration(options, workspace)
     if not write:
         click.echo(launch_json(config), nl=False)

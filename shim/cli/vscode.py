@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_NAME = "score-shim: attach to the scoring container"
+LOCAL_NAME = "score-shim: attach to serve on this machine"
 AZUREML_APP = "/var/azureml-app"
 
 
@@ -32,10 +33,23 @@ class AttachOptions:
     remote_root: str | None = None  # default: /var/azureml-app/<local folder name>
     name: str = DEFAULT_NAME
     just_my_code: bool = True
+    local: bool = False  # score-shim serve on this machine: the files are where VS Code has them, no mapping
 
 
 def configuration(options: AttachOptions, workspace: Path) -> dict[str, Any]:
-    """One ``debugpy`` attach configuration; the local root is written relative to the workspace when inside it."""
+    """One ``debugpy`` attach configuration; the local root is written relative to the workspace when inside it.
+
+    For ``serve`` on this machine (``local``) there is no ``pathMappings``: the server runs the very files VS
+    Code shows, and a mapping to ``/var/azureml-app`` would make every breakpoint "in a file that does not exist".
+    """
+    if options.local:
+        return {
+            "name": options.name,
+            "type": "debugpy",
+            "request": "attach",
+            "connect": {"host": options.host, "port": options.port},
+            "justMyCode": options.just_my_code,
+        }
     local = (options.local_root or workspace).resolve()
     remote = options.remote_root or f"{AZUREML_APP}/{local.name}"
     try:
