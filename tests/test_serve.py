@@ -79,11 +79,36 @@ def test_no_shim_serves_the_bare_server(scripts: Path, log_dir: Path) -> None:
     assert "shim.run.ok" not in out.read_text()
 
 
-def test_init_failure_exits_3_and_says_where_to_look(scripts: Path, log_dir: Path) -> None:
-    process, out, err = serve([str(scripts / "init_fails.py"), "--port", str(free_port())], log_dir)
+def test_init_failure_exits_3_and_its_last_lines_say_why(scripts: Path, log_dir: Path, tmp_path: Path) -> None:
+    model_dir = tmp_path / "models" / "iris" / "1"
+    model_dir.mkdir(parents=True)
+    (model_dir / "modle.pkl").write_bytes(b"a model")  # init_fails.py opens model.pkl: a typo in the file's name
+    process, out, err = serve(
+        [str(scripts / "init_fails.py"), "--port", str(free_port()), "--model-dir", str(model_dir)], log_dir
+    )
     assert process.wait(timeout=60) == 3
-    assert "shim.init.failed" in err.read_text()
     assert "shim.init.failed" in out.read_text()
+    last = err.read_text().splitlines()[-5:]  # what a person reads when the command ends
+    assert last[0] == "score-shim: init() failed, so the server stopped (exit code 3; on Azure: a crash loop)"
+    assert last[1].startswith("score-shim:   FileNotFoundError: [Errno 2] No such file or directory:")
+    assert last[2].endswith("init_fails.py:8 in init")
+    assert last[3].startswith("score-shim:   why: ") and "modle.pkl" in last[3]
+    assert last[4].startswith(f"score-shim:   fix it, then: score-shim check {scripts / 'init_fails.py'} --model-dir")
+
+
+def test_debug_echoes_errors_in_responses_and_says_so(scripts: Path, log_dir: Path) -> None:
+    port = free_port()
+    process, _, err = serve([str(scripts / "plain.py"), "--port", str(port), "--debug"], log_dir)
+    try:
+        assert wait_for(lambda: healthy(port), 60), err.read_text()
+        answer = httpx.post(f"http://127.0.0.1:{port}/score", json={"fail": "on purpose"}, timeout=30)
+        assert answer.status_code == 500 and "asked to fail: on purpose" in answer.text
+        assert "errors are echoed in responses (--debug)" in err.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=40)
+    plain = serve([str(scripts / "plain.py"), "--no-shim", "--debug"], log_dir)[0]
+    assert plain.wait(timeout=30) == 2
 
 
 def test_port_in_use_is_a_one_line_error(scripts: Path, log_dir: Path) -> None:

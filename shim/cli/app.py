@@ -77,6 +77,12 @@ _MODEL_PATH_HELP = "With --deployment: the local copy of a registered model (azu
     help="Where the debug port listens (default 127.0.0.1; anyone who reaches it can run code in the server).",
 )
 @click.option("--wait-for-debugger", is_flag=True, help="init() waits until a debugger attaches (bounded).")
+@click.option(
+    "--debug",
+    "echo_errors",
+    is_flag=True,
+    help="Echo run()'s errors in the responses (SCORE_SHIM_DEBUG=1): for this machine, never a deployment.",
+)
 def serve(
     script: Path | None,
     deployment: Path | None,
@@ -88,6 +94,7 @@ def serve(
     debug_port: int | None,
     debug_host: str | None,
     wait_for_debugger: bool,
+    echo_errors: bool,
 ) -> None:
     """Serve SCRIPT through the real Azure ML inference server, wrapped by the shim, on 127.0.0.1.
 
@@ -95,6 +102,7 @@ def serve(
     Example:
       score-shim serve score.py --model-dir ./azureml-models/my-model/1
       curl -X POST http://127.0.0.1:5001/score -H 'Content-Type: application/json' -d '{"data": [[1,2]]}'
+      score-shim serve score.py --debug            # errors echoed in the responses
       score-shim serve score.py --debug-port 5678   # then attach VS Code to 127.0.0.1:5678
       score-shim serve --deployment blue-deployment.yml   # its layout, variables and request timeout
     """
@@ -103,6 +111,8 @@ def serve(
 
     if (debug_host or wait_for_debugger) and debug_port is None:
         raise click.UsageError("--debug-host and --wait-for-debugger need --debug-port.")
+    if echo_errors and bare:
+        raise click.UsageError("--debug echoes errors through the shim: it does not go with --no-shim.")
     _one_script(script, deployment, model_dir, model_path)
     options = ServeOptions(
         script=script or Path("score.py"),
@@ -113,6 +123,7 @@ def serve(
         debug_port=debug_port,
         debug_host=debug_host,
         wait_for_debugger=wait_for_debugger,
+        env={"SCORE_SHIM_DEBUG": "1"} if echo_errors else {},
     )
     try:
         if deployment is not None:

@@ -18,17 +18,21 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from ..runtime import serve_report
 from ..runtime.debugger import GENEROUS_SCORING_TIMEOUT_MS, GENEROUS_WORKER_TIMEOUT_S
 from ..runtime.loader import ENV_ENTRY_SCRIPT
 from ..runtime.user_files import config_file
+from ..stream.console import escape
 from .server_process import PARENT_PID_ENV
 
 LOOPBACK = "127.0.0.1"
@@ -37,6 +41,8 @@ SERVER_DISTRIBUTION = "azureml-inference-server-http"
 
 #: How long `serve` waits for the health probe before saying so (the server keeps starting).
 HEALTH_WAIT_SECONDS = 120.0
+#: While the server starts, how often `serve` says how long it has been.
+PROGRESS_EVERY_SECONDS = 10.0
 #: How long a stopping server may take to finish in-flight requests before it is killed.
 STOP_GRACE_SECONDS = 35.0
 
@@ -285,6 +291,22 @@ def _debug_note(options: ServeOptions) -> str:
 def serve(options: ServeOptions) -> int:
     """Run the server in the foreground until it exits or this process is asked to stop."""
     check_can_serve(options)
+    with tempfile.TemporaryDirectory(prefix="score-shim-serve-") as private:
+        report = os.path.join(private, "init-failure.json")
+        options = replace(options, env={**options.env, serve_report.ENV: report})
+        code, stopped = _run_in_foreground(options)
+        if stopped:
+            _say("stopped")
+            return 0 if code in (0, -signal.SIGTERM) else code
+        if code == 3:
+            _say_init_failed(options, serve_report.read(report))
+        elif code != 0:
+            _say(f"the server stopped with exit code {code}")
+    return code
+
+
+def _run_in_foreground(options: ServeOptions) -> tuple[int, bool]:
+    """Start, announce, wait; Ctrl-C, ``kill`` and the terminal closing stop it. (exit code, asked to stop)."""
     process = start(options, die_with_parent=True)
     stop_requested_at: float | None = None
 
@@ -297,20 +319,7 @@ def serve(options: ServeOptions) -> int:
 
     previous = {sig: signal.signal(sig, forward) for sig in _stop_signals()}
     try:
-        mode = "with the shim" if options.shim else "WITHOUT the shim (bare server)"
-        if options.debug_port is not None and options.wait_for_debugger:
-            _say(f"init() waits until a debugger attaches: {_debug_note(options).removeprefix('debug:  ')}")
-        if wait_until_healthy(process, options.port, HEALTH_WAIT_SECONDS):
-            _say(f"serving {options.script} {mode}")
-            _say(f"score:  POST http://{LOOPBACK}:{options.port}/score")
-            _say(f"health: GET  http://{LOOPBACK}:{options.port}/   (Ctrl-C to stop)")
-            if options.debug_port is not None:
-                _say(_debug_note(options))
-        elif process.poll() is None:
-            _say(
-                f"the server has not answered on port {options.port} after {HEALTH_WAIT_SECONDS:.0f} s; "
-                "still waiting (is init() slow?)"
-            )
+        _announce(process, options)
         while True:
             try:
                 code = process.wait(timeout=0.5)
@@ -323,14 +332,47 @@ def serve(options: ServeOptions) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if stop_requested_at is not None:
-        _say("stopped")
-        return 0 if code in (0, -signal.SIGTERM) else code
-    if code == 3:
+    return code, stop_requested_at is not None
+
+
+def _announce(process: subprocess.Popen[bytes], options: ServeOptions) -> None:
+    """While the server starts, how long it has been starting; once it answers, where to send requests."""
+    mode = "with the shim" if options.shim else "WITHOUT the shim (bare server)"
+    if options.debug_port is not None and options.wait_for_debugger:
+        _say(f"init() waits until a debugger attaches: {_debug_note(options).removeprefix('debug:  ')}")
+    started = time.monotonic()
+    while not wait_until_healthy(process, options.port, PROGRESS_EVERY_SECONDS):
+        if process.poll() is not None:
+            return
+        elapsed = time.monotonic() - started
+        if elapsed >= HEALTH_WAIT_SECONDS:
+            _say(f"the server has not answered on port {options.port} after {elapsed:.0f} s; still waiting")
+            return
+        _say(f"starting: {elapsed:.0f} s so far (the script's import and init() run before the first answer)")
+    _say(f"serving {options.script} {mode}, ready after {time.monotonic() - started:.1f} s")
+    _say(f"score:  POST http://{LOOPBACK}:{options.port}/score")
+    _say(f"health: GET  http://{LOOPBACK}:{options.port}/   (Ctrl-C to stop)")
+    if options.debug_port is not None:
+        _say(_debug_note(options))
+    if options.env.get("SCORE_SHIM_DEBUG") == "1":
+        _say("debug:  errors are echoed in responses (--debug): for this machine only, never in a deployment")
+
+
+def _say_init_failed(options: ServeOptions, report: dict[str, Any] | None) -> None:
+    """The last lines on a failed start: what failed, where, why (the diagnosis), and what to do."""
+    if report is None:
         _say(
             "the server stopped with exit code 3: the entry script failed to load or init() raised; "
             "the shim.init.failed event in the server's output (stdout) says why"
         )
-    elif code != 0:
-        _say(f"the server stopped with exit code {code}")
-    return code
+        return
+    what = "score.py failed to import" if report.get("phase") == "import" else "init() failed"
+    _say(f"{what}, so the server stopped (exit code 3; on Azure: a crash loop)")
+    _say(f"  {escape(str(report.get('type')))}: {escape(str(report.get('message') or ''))}".rstrip(": "))
+    where = report.get("where")
+    if isinstance(where, dict) and where.get("file"):
+        _say(f"  at {escape(str(where['file']))}:{where.get('line')} in {escape(str(where.get('function')))}")
+    if report.get("diagnosis"):
+        _say(f"  why: {escape(str(report['diagnosis']))}")
+    model = f" --model-dir {options.model_dir}" if options.model_dir is not None else ""
+    _say(f"  fix it, then: score-shim check {options.script}{model}   (the same start in seconds, without a server)")

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from .._version import __version__
 from ..stream import context
 from ..stream.configure import get_logger, report_internal_error
-from . import access, memory, payload
+from . import access, memory, payload, serve_report
 
 log = get_logger("shim")
 
@@ -101,6 +101,10 @@ def init_failed(error: BaseException, started: float | None = None, *, phase: st
     if started is not None:
         fields["duration_ms"] = _ms_since(started)
     log.error("shim.init.failed", **fields)
+    if os.environ.get(serve_report.ENV):  # score-shim serve prints it last
+        from ..stream.processors import describe_exception
+
+        serve_report.note_init_failure(phase, describe_exception(error), fields.get("diagnosis"))
 
 
 @_never_raises
