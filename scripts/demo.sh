@@ -6,10 +6,11 @@
 # 1. creates (or reuses) the virtual environment .venv-demo and installs score-shim[demo] into it,
 # 2. trains a small scikit-learn model into .demo/azureml-models/<name>/<version>/model/ (the Azure ML
 #    v2 layout),
-# 3. serves the unchanged entry script examples/sklearn/score.py through the real Azure ML inference
-#    server, wrapped by the shim, on 127.0.0.1,
-# 4. sends two good requests and one bad one, and prints the responses,
-# 5. stops the server and shows the log lines a user would read: the shim's events and the script's own.
+# 3. checks the unchanged entry script examples/sklearn/score.py before serving it (score-shim check): once
+#    with the model folder one level too high (the v2 layout trap: the diagnosis names the fix), once right,
+# 4. serves it through the real Azure ML inference server, wrapped by the shim, on 127.0.0.1,
+# 5. sends two good requests and one bad one, and prints the responses,
+# 6. stops the server and reads its log with score-shim logs: the summary, then the bad request's story.
 #
 # Settings (environment): PYTHON (default python3), DEMO_PORT (default: a free port),
 # DEMO_WAIT_SECONDS (default 120).
@@ -35,99 +36,16 @@ step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\ndemo: %s\n' "$*" >&2; exit 1; }
 
 show_server_output() {
-    # On a failure: what `serve` and the server said, so that the reason is on screen.
+    # On a failure: what `serve` said and what the server's log adds up to, so that the reason is on screen.
     if [[ -s "$SERVE_ERR" ]]; then
         printf '\n--- score-shim serve said (stderr):\n' >&2
         tail -n 20 "$SERVE_ERR" | sed 's/^/  /' >&2
     fi
     if [[ -s "$SERVER_LOG" ]]; then
-        printf '\n--- the last lines of the server log (%s):\n' "$SERVER_LOG" >&2
-        "$PY" -c "$READ_LOG" "$SERVER_LOG" tail 15 >&2 || tail -n 15 "$SERVER_LOG" >&2
+        printf '\n--- score-shim logs %s:\n' "$SERVER_LOG" >&2
+        "$VENV/bin/score-shim" logs "$SERVER_LOG" >&2 || tail -n 15 "$SERVER_LOG" >&2
     fi
 }
-
-# Reads the server's stdout (one JSON object per line) and prints one compact line per event:
-#   time level event [logger] request_id duration_ms error.type: error.message at where diagnosis
-# "mine": only the shim's events and the script's own lines (its logging and print); "tail N": the last
-# N lines, whatever they are.
-READ_LOG="$(cat <<'PY'
-import json
-import os
-import sys
-
-path, mode = sys.argv[1], sys.argv[2]
-# The server and gunicorn; azmlinfsrv.print is the script's own print(), so it is the user's.
-SERVER = ("azmlinfsrv", "gunicorn")
-
-
-def compact(line):
-    event = str(line.get("event", ""))
-    logger = str(line.get("logger", ""))
-    time = str(line.get("timestamp", ""))[11:23]
-    if len(event) > 160:
-        event = event[:160] + "..."
-    parts = [time, f"{line.get('level', '?'):<7}", event.replace("\n", " ")]
-    if not event.startswith("shim."):
-        parts.append(f"[{logger}]")
-    if line.get("request_id"):
-        parts.append(f"request_id={line['request_id']}")
-    if line.get("duration_ms") is not None:
-        parts.append(f"duration_ms={line['duration_ms']}")
-    error = line.get("error")
-    if isinstance(error, dict):
-        parts.append(f"error={error.get('type')}: {error.get('message')}")
-        where = error.get("where")
-        if isinstance(where, dict):
-            file = str(where.get("file"))
-            if file.startswith(os.getcwd() + os.sep):
-                file = os.path.relpath(file)
-            parts.append(f"at {file}:{where.get('line')} in {where.get('function')}()")
-    if line.get("diagnosis"):
-        parts.append(f"diagnosis: {line['diagnosis']}")
-    return "  ".join(parts)
-
-
-def plural(n):
-    return f"{n} line" + ("" if n == 1 else "s")
-
-
-with open(path, encoding="utf-8", errors="replace") as stream:
-    raw_lines = stream.read().splitlines()
-if mode == "tail":
-    for raw in raw_lines[-int(sys.argv[3]):]:
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            line = None
-        print("  " + (compact(line) if isinstance(line, dict) else f"(not JSON) {raw}"))
-    sys.exit()
-
-# What the demo's requests must have left in the log.
-expected = {("shim.init.ok", None), ("shim.run.ok", "demo-ok-1"), ("shim.run.failed", "demo-bad-1")}
-shown = other = unparsed = 0
-for raw in raw_lines:
-    try:
-        line = json.loads(raw)
-    except ValueError:
-        line = None
-    if not isinstance(line, dict):
-        unparsed += 1
-        continue
-    logger = str(line.get("logger", ""))
-    mine = logger == "azmlinfsrv.print" or not logger.startswith(SERVER)
-    expected.discard((line.get("event"), line.get("request_id")))
-    if str(line.get("event", "")).startswith("shim.") or mine:
-        shown += 1
-        print("  " + compact(line))
-    else:
-        other += 1
-print(f"\n  ({plural(shown)} shown; {plural(other)} from the server and gunicorn not shown"
-      + (f"; {plural(unparsed)} not JSON" if unparsed else "") + f"; all of them in {path})")
-if expected:
-    missing = ", ".join(f"{event} (request_id={rid})" if rid else event for event, rid in sorted(expected, key=str))
-    sys.exit(f"\ndemo: the log lacks these events: {missing}")
-PY
-)"
 
 stop_server() {
     [[ -n "$SERVE_PID" ]] || return 0
@@ -201,7 +119,23 @@ mkdir -p "$DEMO_DIR"
 rm -rf "$DEMO_DIR/azureml-models"
 "$PY" examples/sklearn/train.py "$DEMO_DIR" --name "$MODEL_NAME" --version "$MODEL_VERSION"
 
-# -- 3. the server -----------------------------------------------------------------------------------
+# -- 3. check before serving -------------------------------------------------------------------------
+
+REQUEST="$DEMO_DIR/request.json"
+printf '{"data": [[0.0381, 0.0507, 0.0617, 0.0219, -0.0442, -0.0348, -0.0434, -0.0026, 0.0199, -0.0176]]}\n' >"$REQUEST"
+TOO_HIGH="$DEMO_DIR/azureml-models/$MODEL_NAME"
+step "checking score.py with the model folder one level too high (a common mistake): exit 3 is expected"
+printf '    score-shim check examples/sklearn/score.py --model-dir %s\n' "${TOO_HIGH#"$ROOT"/}"
+code=0
+"$VENV/bin/score-shim" check examples/sklearn/score.py --model-dir "$TOO_HIGH" 2>/dev/null | sed 's/^/    /' || code=${PIPESTATUS[0]}
+(( code == 3 )) || die "score-shim check was expected to exit 3 (init() fails) with the wrong folder; it exited $code."
+
+step "checking it with the right model folder and a real request"
+printf '    score-shim check examples/sklearn/score.py --model-dir %s --input @%s\n' "${MODEL_DIR#"$ROOT"/}" "${REQUEST#"$ROOT"/}"
+"$VENV/bin/score-shim" check examples/sklearn/score.py --model-dir "$MODEL_DIR" --input "@$REQUEST" 2>/dev/null \
+    | sed 's/^/    /' || die "score-shim check failed with the right model folder (see above)."
+
+# -- 4. the server -----------------------------------------------------------------------------------
 
 PORT="${DEMO_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 URL="http://127.0.0.1:$PORT"
@@ -232,7 +166,7 @@ until "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], 
 done
 printf '    ready after %s s: GET / answered\n' "$((SECONDS - started))"
 
-# -- 4. the requests ---------------------------------------------------------------------------------
+# -- 5. the requests ---------------------------------------------------------------------------------
 
 step "sending requests"
 "$PY" - "$URL" <<'PY'
@@ -269,14 +203,34 @@ if unexpected:
     sys.exit("\ndemo: unexpected answers:\n  " + "\n  ".join(unexpected))
 PY
 
-# -- 5. stop, then read the log ----------------------------------------------------------------------
+# -- 6. stop, then read the log ----------------------------------------------------------------------
 
 step "stopping the server (SIGTERM to score-shim serve)"
 stop_server
 sed 's/^/    /' "$SERVE_ERR"
 
-step "what the log says: the shim's events and the script's own lines (full log: ${SERVER_LOG#"$ROOT"/})"
-"$PY" -c "$READ_LOG" "$SERVER_LOG" mine
+LOG="${SERVER_LOG#"$ROOT"/}"
+step "what the log says: score-shim logs $LOG"
+"$VENV/bin/score-shim" logs "$SERVER_LOG" | sed 's/^/    /'
+
+step "the bad request's whole story: score-shim logs $LOG --request-id demo-bad-1"
+"$VENV/bin/score-shim" logs "$SERVER_LOG" --request-id demo-bad-1 | sed 's/^/    /' \
+    || die "no line of the log carries the bad request's id (demo-bad-1)."
+
+# What the demo's requests must have left in the log, read back as data.
+"$VENV/bin/score-shim" logs "$SERVER_LOG" --json | "$PY" -c '
+import json, sys
+summary = json.load(sys.stdin)
+missing = []
+if summary["init"].get("ok", 0) < 1:
+    missing.append("init() ok")
+if summary["requests"]["by_status"].get("200", 0) < 2:
+    missing.append("two requests answered 200")
+if not any("demo-bad-1" in group["request_ids"] for group in summary["failures"]):
+    missing.append("the failure of request demo-bad-1")
+if missing:
+    sys.exit("demo: the log lacks: " + ", ".join(missing))
+'
 
 printf '\nDone. Serve it yourself:\n'
 printf '    %s/bin/score-shim serve examples/sklearn/score.py --model-dir %s\n' \
