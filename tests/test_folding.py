@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests._server import running_server
+from tests._server import running_server, wait_for
 
 pytestmark = pytest.mark.server
 
@@ -42,3 +44,40 @@ def test_an_access_line_that_is_kept_carries_the_id_as_the_client_sent_it(script
         server.wait_for_event("shim.run.ok", request_id="after-500")
         access = [e for e in server.events() if e["logger"] == "gunicorn.access" and e["http"]["status"] == 500]
     assert [e.get("request_id") for e in access] == [request_id]
+
+
+def _tracebacks(lines: list[dict[str, Any]]) -> int:
+    return sum(json.dumps(line).count("Traceback (most recent call last)") for line in lines)
+
+
+def test_a_failing_run_is_told_once_with_what_the_servers_copy_added(scripts: Path, log_dir: Path) -> None:
+    with running_server(scripts / "plain.py", log_dir) as server, server.client() as client:
+        assert client.post("/score", content=b'{"fail": 1}', headers={"x-request-id": "once-500"}).status_code == 500
+        assert client.post("/score", content=b"{}", headers={"x-request-id": "after-once"}).status_code == 200
+        server.wait_for_event("shim.run.ok", request_id="after-once")
+        lines = server.events(request_id="once-500")
+    failed = [line for line in lines if line["event"] == "shim.run.failed"]
+    assert len(failed) == 1 and failed[0]["error"]["type"] == "ValueError"
+    assert failed[0]["server_logged"].startswith("Encountered Exception: UserScriptException: Caught an unhandled")
+    assert not [line for line in lines if line["event"].startswith("Encountered Exception")]
+    assert _tracebacks(lines) == 1  # the user's, once (it used to be twice: ours and the server's)
+    # The access lines of a failed request stay: the status is still told by the server.
+    assert {line["logger"] for line in lines} >= {"azmlinfsrv", "gunicorn.access"}
+
+
+@pytest.mark.parametrize("mode", ["bare", "debug echo"])
+def test_the_servers_line_stays_where_the_shim_folds_nothing(scripts: Path, log_dir: Path, mode: str) -> None:
+    shim, env = (False, {}) if mode == "bare" else (True, {"SCORE_SHIM_DEBUG": "1"})
+    with (
+        running_server(scripts / "plain.py", log_dir, shim=shim, env=env) as server,
+        server.client() as client,
+    ):
+        assert client.post("/score", content=b'{"fail": 1}', headers={"x-request-id": "kept-1"}).status_code == 500
+        assert client.post("/score", content=b"{}", headers={"x-request-id": "after-kept"}).status_code == 200
+        wait_for(lambda: "after-kept" in server.log_text())
+        text = server.log_text()
+    if mode == "bare":  # the bare server logs its traceback, in its text format
+        assert "Encountered Exception" in text
+    else:  # the echo answered: the server never saw the exception, and the shim claims no folding
+        assert "Encountered Exception" not in text and "server_logged" not in text
+        assert "shim.run.failed" in text

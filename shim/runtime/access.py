@@ -8,8 +8,14 @@ the shim prepares one ``shim.run.ok`` line with the run's duration, the request 
 object (method, path, status, bytes, duration), writes it when the server closes the response (after
 sending it, where gunicorn writes its access line), and its handler skips the two access lines of that
 request. Nothing is lost: the folded lines' facts are in ``http``, and every request that did not end in
-a successful run (bad input, 404, a failing ``run()``, a 5xx answer) keeps the server's lines as they are.
+a successful run (bad input, 404, a failing ``run()``, a 5xx answer) keeps the server's access lines.
 Other handlers of those loggers (a file the user configured) still get every line.
+
+A failing ``run()`` is told once, too: ``shim.run.failed`` has the user's exception and traceback, and the
+server's ``Encountered Exception`` line (``routes.handle_score``) repeats that traceback under its own
+``UserScriptException`` wrapper. That line is skipped (`fold_servers_copy`), and ``shim.run.failed`` carries
+what it adds (``server_logged``: the wrapper). A timeout, a debug-mode echo, or any other server error
+line is not folded.
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ from ..stream import configure, context
 log = configure.get_logger("shim")
 
 _RUN_KEY = "_score_shim_run_ms"
+_FAILED_KEY = "_score_shim_run_failed"
+#: How the server logs an exception from run(): ``routes.handle_score`` logs the traceback of the
+#: ``UserScriptException`` that ``user_script.invoke_run`` raised from it (azureml-inference-server-http 1.5.1).
+SERVER_COPY = "Encountered Exception"
+SERVER_WRAPPER = "UserScriptException: Caught an unhandled exception from the user script"
+_SCORING_ENDPOINT = "handle_score"
 _PAYLOAD_KEY = "_score_shim_payload"
 _connected = False
 _lock = threading.Lock()
@@ -72,6 +84,33 @@ def defer_run_ok(duration_ms: float, payload: str | None = None) -> bool:
         return True
     except Exception:
         return False
+
+
+def fold_servers_copy() -> dict[str, Any]:
+    """In the server's scoring route, mark the request so that the server's copy of run()'s traceback is
+    skipped; the fields ``shim.run.failed`` then carries for it. Empty elsewhere (``check``, tests)."""
+    if not _connected:
+        return {}
+    state = context.current()
+    try:
+        if state is None or not str(getattr(state[0], "endpoint", None) or "").endswith(_SCORING_ENDPOINT):
+            return {}
+        setattr(state[1], _FAILED_KEY, True)
+    except Exception:
+        return {}
+    return {"server_logged": f"{SERVER_COPY}: {SERVER_WRAPPER} (that line, with the same traceback, is folded here)"}
+
+
+def _is_servers_copy(record: logging.LogRecord) -> bool:
+    """The server's ``Encountered Exception`` line for a run() whose ``shim.run.failed`` said it all."""
+    state = context.current()
+    if state is None or not state[1].get(_FAILED_KEY):
+        return False
+    message = record.getMessage()
+    if not (message.startswith(SERVER_COPY) and message.rstrip().endswith(SERVER_WRAPPER)):
+        return False
+    state[1].pop(_FAILED_KEY, None)
+    return True
 
 
 def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
@@ -156,6 +195,8 @@ def _is_folded(record: logging.LogRecord) -> bool:
             else:
                 _folded_access[request_id] = count - 1
         return True
+    if record.name == "azmlinfsrv" and record.funcName == _SCORING_ENDPOINT and record.levelno >= logging.ERROR:
+        return _is_servers_copy(record)
     if record.name == "azmlinfsrv" and record.funcName == "_after_request":
         state = context.current()
         if state is None or state[1].get(_RUN_KEY) is None:

@@ -141,9 +141,17 @@ def _system_exit_diagnosis(error: SystemExit) -> str:
 
 @_never_raises
 def run_failed(
-    error: BaseException, started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+    error: BaseException,
+    started: float,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    *,
+    raised: bool = True,
 ) -> None:
+    """``shim.run.failed``; ``raised``: the error goes on to the server (not answered by the debug echo)."""
     fields: dict[str, Any] = {}
+    if raised and isinstance(error, Exception) and not isinstance(error, TimeoutError):
+        fields.update(access.fold_servers_copy())  # the server's copy of this traceback is folded here
     if isinstance(error, TimeoutError):
         # The server's SCORING_TIMEOUT_MS alarm: it re-raises `from None`, so this traceback is the only
         # record of where run() was when time ran out.

@@ -73,8 +73,8 @@ def wrap_run(run: F) -> F:
             result = run(*args, **kwargs)
         except BaseException as error:
             watchdog.run_finished()
-            events.run_failed(error, started, args, kwargs)
             answer = echo.answer_for(error)  # debug mode only; never a timeout
+            events.run_failed(error, started, args, kwargs, raised=answer is None)
             if answer is not None:
                 return answer
             raise
