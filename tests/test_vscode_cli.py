@@ -117,3 +117,21 @@ def test_configurations_key_missing_or_empty(tmp_path: Path, monkeypatch: pytest
         assert run(tmp_path, "--write", monkeypatch=monkeypatch).exit_code == 0
         assert [config["name"] for config in configurations(launch)] == [DEFAULT_NAME]
     assert run(tmp_path, "--port", "0", monkeypatch=monkeypatch).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("after_item", "expected_line"),
+    [("} // mine", "}, // mine"), ("}, // mine", "}, // mine"), ("} /* mine */", "}, /* mine */")],
+)
+def test_write_keeps_a_comment_after_the_last_configuration_on_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after_item: str, expected_line: str
+) -> None:
+    launch = tmp_path / ".vscode" / "launch.json"
+    launch.parent.mkdir()
+    launch.write_text(
+        '{\n    "configurations": [\n        {\n            "name": "mine"\n        ' + after_item + "\n    ]\n}\n"
+    )
+    assert run(tmp_path, "--local", "--write", monkeypatch=monkeypatch).exit_code == 0
+    lines = launch.read_text().splitlines()
+    assert lines[4] == "        " + expected_line  # the user's comment did not move to our configuration
+    assert [c["name"] for c in configurations(launch)] == ["mine", "score-shim: attach to serve on this machine"]

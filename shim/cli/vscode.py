@@ -243,14 +243,29 @@ def merge(text: str, config: dict[str, Any]) -> tuple[str, str]:
         indent = _line_indent(text, last.start) or "        "
         closing = configurations.end - 1
         rest = text[last.end : closing]
+        block = _indented(config, indent)
         if _has_comma(rest):
             comma_at = last.end + _comma_index(rest)
-            insert = f"\n{indent}{_indented(config, indent)},"
-            return text[: comma_at + 1] + insert + text[comma_at + 1 :], "added"
-        return text[: last.end] + f",\n{indent}{_indented(config, indent)}" + text[last.end :], "added"
+            at = _end_of_comment_line(text, comma_at + 1)  # a comment after the comma stays with its item
+            return text[:at] + f"\n{indent}{block}," + text[at:], "added"
+        at = _end_of_comment_line(text, last.end)
+        if at == last.end:
+            return text[: last.end] + f",\n{indent}{block}" + text[last.end :], "added"
+        # "} // mine": the comma goes after the item, the comment stays on its line, the new item after it.
+        return text[: last.end] + "," + text[last.end : at] + f"\n{indent}{block}" + text[at:], "added"
     indent = _line_indent(text, configurations.start) + "    "
     inside = configurations.start + 1
     return text[:inside] + f"\n{indent}{_indented(config, indent)}\n" + text[inside:], "added"
+
+
+def _end_of_comment_line(text: str, at: int) -> int:
+    """Where the line of ``at`` ends when the rest of it is only a comment (``// mine``), else ``at``."""
+    line_end = text.find("\n", at)
+    line_end = len(text) if line_end < 0 else line_end
+    rest = text[at:line_end].strip()
+    if rest.startswith("//") or (rest.startswith("/*") and rest.endswith("*/") and "*/" not in rest[2:-2]):
+        return line_end
+    return at
 
 
 def _comma_index(between: str) -> int:
