@@ -195,3 +195,18 @@ def test_logging_json_gives_json_server_logs_without_the_wrapper(scripts: Path, 
     worker = next(e["pid"] for e in events if e.get("request_id") == "bare-json-1")
     after_config = other[other.index("Initializing logger") + 1 :]
     assert [line for line in after_config if f"[{worker}]" in line] == []
+
+
+def test_library_output_and_warnings_are_lines_of_the_stream_with_the_request_id(scripts: Path, log_dir: Path) -> None:
+    """What libraries print outside logging's root (their own stderr handler, warnings.warn) joins the stream."""
+    with running_server(scripts / "library_output.py", log_dir) as server:
+        assert score(server, b'{"x": 1}', **{"x-request-id": "req-library"}) == 200
+        server.wait_for_event("shim.run.ok", request_id="req-library")
+        mine = server.events(request_id="req-library")
+        _, text_lines = parse_lines(server.log_text())
+    library = [e for e in mine if e["logger"] == "somelib"]
+    assert [e["event"] for e in library] == ["somelib scored 8 characters"]
+    [warned] = [e for e in mine if e["logger"] == "py.warnings"]
+    assert warned["level"] == "warning" and "UserWarning: this estimator was saved with version 1.2" in warned["event"]
+    assert any(e["event"] == "somelib ready" for e in server.events())  # init()'s too, as a JSON line
+    assert not [line for line in text_lines if "somelib" in line or "UserWarning" in line]  # no plain text

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .._version import __version__
 from ..stream import context
-from ..stream.configure import get_logger, report_internal_error
+from ..stream.configure import bridge_library_loggers, get_logger, report_internal_error
 from . import access, memory, payload, serve_report
 
 log = get_logger("shim")
@@ -55,6 +55,7 @@ def _server_version() -> str | None:
 
 @_never_raises
 def init_start(entry_script: str | None) -> None:
+    bridge_library_loggers()  # the libraries the script imported may have set up console handlers
     log.info(
         "shim.init.start",
         entry_script=entry_script,
@@ -89,6 +90,7 @@ def _diagnosis_fields(error: BaseException) -> dict[str, Any]:
 
 @_never_raises
 def init_ok(started: float) -> None:
+    bridge_library_loggers()  # and those init() set up
     # The memory init() left behind, and the container's limit: what the OOM killer will go by.
     log.info("shim.init.ok", duration_ms=_ms_since(started), memory=memory.snapshot())
 

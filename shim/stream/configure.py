@@ -8,6 +8,7 @@ processors instead (https://www.structlog.org/en/stable/configuration.html#where
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import sys
 from collections.abc import Callable, Iterable
@@ -355,3 +356,37 @@ def install_stdlib_bridge(level: str = "info") -> None:
         noisy = logging.getLogger(name)
         if noisy.level == logging.NOTSET:
             noisy.setLevel(logging.WARNING)
+    # warnings.warn (scikit-learn's InconsistentVersionWarning, deprecations) as lines of the stream, with
+    # the request's id, instead of plain text on stderr: the standard library's own switch (logger py.warnings).
+    logging.captureWarnings(True)
+    bridge_library_loggers()
+
+
+def _library_console(handler: logging.Handler) -> bool:
+    """A library's own console handler: a plain StreamHandler on a console, or on a stream object that is
+    no file (mlflow writes through one of its own that forwards to stderr)."""
+    if type(handler) is not logging.StreamHandler:
+        return False
+    # An io object that is no console (a StringIO a test reads, a file) is the owner's choice: kept.
+    return _writes_to_console(handler) or not isinstance(getattr(handler, "stream", None), io.IOBase)
+
+
+def bridge_library_loggers() -> None:
+    """Libraries that give their logger a console handler of their own (and often stop its propagation)
+    print plain text on stderr, outside the stream and without the request's id: their console handlers are
+    replaced by the stream's, as a user's logging.json's are. Their other handlers, levels and propagation
+    stay. Run once the bridge is installed, again after the script's import and after ``init()``, when
+    libraries have configured their loggers. Idempotent, and a no-op before the bridge."""
+    handler = _shim_handler(logging.getLogger())
+    if handler is None:
+        return
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if not isinstance(logger, logging.Logger) or name in SERVER_LOGGERS:
+            continue
+        consoles = [h for h in logger.handlers if _library_console(h)]
+        if not consoles:
+            continue
+        for console in consoles:
+            logger.removeHandler(console)
+        if not logger.propagate and _shim_handler(logger) is None:
+            logger.addHandler(handler)
