@@ -207,23 +207,6 @@ def _traceback_text(error: BaseException) -> str | None:
         return None
 
 
-def probe_summary(probe: dict[str, Any]) -> list[str]:
-    """The model probe in a few lines: where AZUREML_MODEL_DIR points, what is there, what looks wrong."""
-    facts = probe.get("azureml_model_dir") or {}
-    layout = probe.get("layout")
-    lines = [f"AZUREML_MODEL_DIR={facts.get('absolute') or facts.get('given') or '(not set)'} ({layout})"]
-    walked = probe.get("walk") or {}
-    if walked:
-        listing = [entry.get("path") for entry in walked.get("listing", [])[:8] if entry.get("type") == "file"]
-        shown = ", ".join(str(path) for path in listing)
-        more = "" if walked.get("complete", True) else " (more not listed)"
-        lines.append(f"{walked.get('files', 0)} file(s), {walked.get('total_bytes', 0):,} bytes: {shown}{more}")
-    for name, found in (probe.get("models") or {}).items():
-        lines.append(f"model {name}: version(s) {', '.join(found.get('versions', []))} in {found.get('where')}")
-    lines.extend(f"problem: {problem}" for problem in probe.get("problems", []))
-    return lines
-
-
 def _run_mode(user_script: Any) -> str:
     from azureml_inference_server_http.server.input_parsers import ObjectInput, RawRequestInput
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..models.probe import probe_summary
 from . import check
 from .rehearsal_render import in_container, render_deployment
 
@@ -83,7 +84,7 @@ def render(report: dict[str, Any], echo: Echo = click.echo) -> None:
 
     probe = report.get("model_probe")
     if probe:
-        lines = [in_container(line, deployment) for line in check.probe_summary(probe)]
+        lines = [in_container(line, deployment) for line in probe_summary(probe)]
         echo(f"model   {lines[0]}")
         for line in lines[1:]:
             echo(f"        {line}")

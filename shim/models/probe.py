@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from time import perf_counter
 from typing import Any
 
+from ..stream.console import register_view
 from .paths import MODELS_FOLDER, RUN_CONTEXT_VARIABLES, cached_models, models_dir
 
 #: Bounds of the walk under AZUREML_MODEL_DIR.
@@ -303,3 +304,35 @@ def probe_models(environ: Mapping[str, str] | None = None, **bounds: Any) -> dic
     report["problems"] = problems
     report["duration_ms"] = round((perf_counter() - started) * 1000, 3)
     return report
+
+
+def probe_summary(probe: dict[str, Any]) -> list[str]:
+    """The model probe in a few lines: where AZUREML_MODEL_DIR points, what is there, what looks wrong."""
+    facts = probe.get("azureml_model_dir") or {}
+    layout = probe.get("layout")
+    lines = [f"AZUREML_MODEL_DIR={facts.get('absolute') or facts.get('given') or '(not set)'} ({layout})"]
+    walked = probe.get("walk") or {}
+    if walked:
+        listing = [entry.get("path") for entry in walked.get("listing", [])[:8] if entry.get("type") == "file"]
+        shown = ", ".join(str(path) for path in listing)
+        more = "" if walked.get("complete", True) else " (more not listed)"
+        lines.append(f"{walked.get('files', 0)} file(s), {walked.get('total_bytes', 0):,} bytes: {shown}{more}")
+    for name, found in (probe.get("models") or {}).items():
+        lines.append(f"model {name}: version(s) {', '.join(found.get('versions', []))} in {found.get('where')}")
+    lines.extend(f"problem: {problem}" for problem in probe.get("problems", []))
+    return lines
+
+
+def console_view(event_dict: dict[str, Any]) -> dict[str, Any]:
+    """``shim.model.probe`` on a terminal: its summary in a line or two instead of the report's nested data."""
+    keep = ("timestamp", "level", "event", "logger", "pid", "host")
+    head: dict[str, Any] = {key: event_dict[key] for key in keep if key in event_dict}
+    lines = probe_summary(event_dict)
+    head["model"] = "; ".join(line for line in lines if not line.startswith("problem: "))
+    problems = [line.removeprefix("problem: ") for line in lines if line.startswith("problem: ")]
+    if problems:
+        head["problems"] = " | ".join(problems)
+    return head
+
+
+register_view("shim.model.probe", console_view)

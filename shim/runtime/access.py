@@ -11,7 +11,8 @@ request. Nothing is lost: the folded lines' facts are in ``http``, and every req
 a successful run (bad input, 404, a failing ``run()``, a 5xx answer) keeps the server's access lines.
 Other handlers of those loggers (a file the user configured) still get every line.
 
-A failing ``run()`` is told once, too: ``shim.run.failed`` has the user's exception and traceback, and the
+A failing ``run()`` is told once, too (and a failing ``init()``, whose copy the server logs after "User's init
+function failed": `fold_servers_init_copy`): ``shim.run.failed`` has the user's exception and traceback, and the
 server's ``Encountered Exception`` line (``routes.handle_score``) repeats that traceback under its own
 ``UserScriptException`` wrapper. That line is skipped (`fold_servers_copy`), and ``shim.run.failed`` carries
 what it adds (``server_logged``: the wrapper). A timeout, a debug-mode echo, or any other server error
@@ -99,6 +100,45 @@ def fold_servers_copy() -> dict[str, Any]:
     except Exception:
         return {}
     return {"server_logged": f"{SERVER_COPY}: {SERVER_WRAPPER} (that line, with the same traceback, is folded here)"}
+
+
+_init_copy_pending = False
+
+
+def fold_servers_init_copy() -> dict[str, Any]:
+    """``init()`` failed under the server's ``invoke_init``: its caller logs "User's init function failed",
+    then the traceback again ("Encountered Exception ..." under ``UserScriptException``). That copy is skipped
+    once; the fields ``shim.init.failed`` carries for it. Empty when init() was not called by the server."""
+    global _init_copy_pending
+    if not _connected or not _called_by_server("invoke_init"):
+        return {}
+    _init_copy_pending = True
+    return {"server_logged": f"{SERVER_COPY}: {SERVER_WRAPPER} (that line, with the same traceback, is folded here)"}
+
+
+def _called_by_server(function: str, depth: int = 40) -> bool:
+    """Whether the server's ``function`` is among this thread's callers (``score-shim check`` calls init()
+    itself, and the server's line then never comes)."""
+    frame = sys._getframe(1)
+    for _ in range(depth):
+        if frame is None:
+            return False
+        code = frame.f_code
+        if code.co_name == function and "azureml_inference_server_http" in code.co_filename:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def _is_servers_init_copy(record: logging.LogRecord) -> bool:
+    global _init_copy_pending
+    if context.current() is not None:
+        return False
+    message = record.getMessage()
+    if not (message.startswith(SERVER_COPY) and message.rstrip().endswith(SERVER_WRAPPER)):
+        return False
+    _init_copy_pending = False
+    return True
 
 
 def _is_servers_copy(record: logging.LogRecord) -> bool:
@@ -195,8 +235,11 @@ def _is_folded(record: logging.LogRecord) -> bool:
             else:
                 _folded_access[request_id] = count - 1
         return True
-    if record.name == "azmlinfsrv" and record.funcName == _SCORING_ENDPOINT and record.levelno >= logging.ERROR:
-        return _is_servers_copy(record)
+    if record.name == "azmlinfsrv" and record.levelno >= logging.ERROR:
+        if record.funcName == _SCORING_ENDPOINT:
+            return _is_servers_copy(record)
+        if _init_copy_pending:
+            return _is_servers_init_copy(record)
     if record.name == "azmlinfsrv" and record.funcName == "_after_request":
         state = context.current()
         if state is None or state[1].get(_RUN_KEY) is None:

@@ -99,6 +99,8 @@ def init_ok(started: float) -> None:
 def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init", **details: Any) -> None:
     if phase in ("init", "import") and "diagnosis" not in details:
         details.update(_diagnosis_fields(error))  # a missing model, in plain words (shim.models.diagnosis)
+    if phase == "init" and isinstance(error, Exception):
+        details.update(access.fold_servers_init_copy())  # the server's copy of this traceback is folded here
     fields: dict[str, Any] = {"phase": phase, "error": error, **details}
     if started is not None:
         fields["duration_ms"] = _ms_since(started)

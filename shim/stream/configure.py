@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from ..settings import Settings
 from . import processors as p
-from .console import safe_event
+from .console import safe_event, view_of
 from .output import LineWriter
 from .redaction import mask_event
 
@@ -46,10 +47,11 @@ _LEVELS = {
 def _console_renderer(colors: bool) -> Processor:
     import structlog  # lazily, as in _Pipeline.root
 
-    renderer = structlog.dev.ConsoleRenderer(colors=colors)
+    # The fields in the order they were logged (the error first, then what explains it), not sorted.
+    renderer = structlog.dev.ConsoleRenderer(colors=colors, sort_keys=False)
 
     def render(logger: Any, name: str, event_dict: p.EventDict) -> Any:
-        return renderer(logger, name, safe_event(p.as_console_exception(logger, name, event_dict)))
+        return renderer(logger, name, safe_event(p.as_console_exception(logger, name, view_of(event_dict))))
 
     return render
 
@@ -237,14 +239,29 @@ class JSONFormatter(logging.Formatter):
     """A stdlib formatter that renders records as the shim's JSON lines.
 
     For the server's own extension point: a ``logging.json`` beside score.py (or in ``AML_APP_ROOT``)
-    that names this class gives JSON server logs without the wrapper.
+    that names this class gives JSON server logs without the wrapper. With the wrapper (its own
+    ``logging.json`` names this class too) the worker's first lines, written before the shim's stream is set
+    up, follow the format the settings choose (`_rendering`), so that a console shows no JSON object.
     """
 
+    @classmethod
+    def _rendering(cls) -> tuple[Processor, ...]:
+        """JSON; the console format when the wrapper is in use and the settings choose it (once per process)."""
+        if cls._chosen is None:
+            cls._chosen = cls._processors
+            if os.environ.get("SCORE_SHIM_ENTRY_SCRIPT"):  # the wrapper's (shim.runtime.loader.ENV_ENTRY_SCRIPT)
+                with contextlib.suppress(Exception):
+                    fmt = Settings.from_env().log_format
+                    if fmt == "console" or (fmt == "auto" and sys.stdout.isatty()):
+                        cls._chosen = (*PREPARE, _console_renderer(colors=True))
+        return cls._chosen
+
     _processors: tuple[Processor, ...] = (*PREPARE, p.render_json)
+    _chosen: tuple[Processor, ...] | None = None
 
     def format(self, record: logging.LogRecord) -> str:
         try:
-            return render_record(record, self._processors)
+            return render_record(record, self._rendering())
         except Exception:
             return p.render_json(
                 None, "error", {"level": "error", "event": "shim.log.unformattable", "logger": record.name}

@@ -11,13 +11,20 @@ no text in them can pass for a line of the log. JSON lines need none of this: ``
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from . import redaction
+from . import redaction, server_noise
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+#: Event name -> the fields the console draws instead of the event's own: a short view for people (the JSON
+#: line keeps everything). Registered by the module that knows the event (`register_view`), so that the
+#: stream needs to know none of them.
+VIEWS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 #: Keys the console renderer draws as blocks under the line.
 BLOCK_KEYS = ("exception", "stack")
@@ -43,10 +50,27 @@ def block(text: str) -> str:
     return "\n".join(BLOCK_INDENT + escape(line) for line in text.split("\n"))
 
 
+def register_view(event: str, view: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    VIEWS[event] = view
+
+
+def view_of(event_dict: dict[str, Any]) -> dict[str, Any]:
+    """The event as the console draws it: its registered view, else itself (also when the view fails)."""
+    try:
+        view = VIEWS.get(str(event_dict.get("event")))
+        if view is not None:
+            return view(event_dict)
+        return server_noise.console_view(event_dict) or event_dict
+    except Exception:
+        return event_dict
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
+        if isinstance(value, (dict, list)):  # nested data as compact JSON, not Python's repr
+            return redaction.redact(json.dumps(value, ensure_ascii=False, default=repr, separators=(", ", ": ")))
         return redaction.redact(repr(value))  # what the renderer would draw, masked as the JSON encoder does
     except Exception:
         return f"<unrepresentable {type(value).__name__}>"

@@ -305,11 +305,13 @@ def _jsonable(value: object, path: set[int]) -> object:
 
 
 def as_console_exception(_: object, __: str, event_dict: EventDict) -> EventDict:
-    """For the console renderer: show a failure's traceback as text under the line."""
+    """For the console renderer: a failure as its type, message and place first, its traceback under the line."""
     error = event_dict.get("error")
-    if isinstance(error, dict) and "traceback" in error:
-        error = dict(error)
-        event_dict["exception"] = error.pop("traceback")
-        error.pop("where", None)
-        event_dict["error"] = f"{error.get('type')}: {error.get('message')}"
-    return event_dict
+    if not (isinstance(error, dict) and "traceback" in error):
+        return event_dict
+    where = error.get("where")
+    place = f" at {where.get('file')}:{where.get('line')}" if isinstance(where, dict) else ""
+    first = {"error": f"{error.get('type')}: {error.get('message')}{place}"}
+    rest = {key: value for key, value in event_dict.items() if key != "error"}
+    rest["exception"] = error["traceback"]
+    return {**first, **rest}

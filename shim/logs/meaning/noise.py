@@ -10,31 +10,18 @@
 
 from __future__ import annotations
 
+from ...stream.server_noise import EXTRA_KEYS, KINDS, LOGGER_PRINT, MODEL_IDS
 from ..frames import is_library
 from ..record import Record
 from ..tally.totals import Tally
 from .exceptions import read_error
 
-_MODEL_IDS = "Error while fetching model IDs"
-_EXTRA_KEYS = "Found extra keys in the config file"
+_MODEL_IDS = MODEL_IDS
+_EXTRA_KEYS = EXTRA_KEYS
 _EXTRA_KEYS_LINE = "Extra keys = ["
-_LOGGER_PRINT = "Initializing logger"
+_LOGGER_PRINT = LOGGER_PRINT
 #: How every known noise starts (tested before `on_noise` is called: most records are not noise).
 NOISE_PREFIXES = (_MODEL_IDS, _EXTRA_KEYS, _EXTRA_KEYS_LINE, _LOGGER_PRINT)
-
-#: kind: (what the server says, why it is harmless)
-KINDS = {
-    "model-ids": (
-        _MODEL_IDS,
-        "App Insights reads model versions from the model folder's subfolder names, which are not numbers here; "
-        "scoring is not affected",
-    ),
-    "extra-config-keys": (
-        "Found extra keys in the config file that are not supported by the server.",
-        "the server says so whenever AZUREML_ENTRY_SCRIPT, AZUREML_MODEL_DIR or SCORING_TIMEOUT_MS are set",
-    ),
-    "logger-print": (_LOGGER_PRINT, "the server's own print, before its logging is set up"),
-}
 
 
 def on_noise(tally: Tally, record: Record, message: str) -> bool:
