@@ -11,6 +11,7 @@ from functools import partial
 
 from .fast_path import read_shim_fast
 from .meaning.messages import on_json_item, on_text_record
+from .readers.joined import GUNICORN_MARK, SECOND_TIME_RE, split_joined
 from .readers.shim_json import parse_json_line, read_json_object
 from .record import Record
 from .story import RequestLines, Story
@@ -38,7 +39,22 @@ class LineReader:
             return
         if line[:1] == "{" and self.read_json(line, source.name):
             return
+        if (line[:1] == "{" or SECOND_TIME_RE.search(line, 20) or GUNICORN_MARK in line) and self._read_joined(line):
+            return  # several records on one line: a paste whose line breaks were lost
         self.text.read(line, source)
+
+    def _read_joined(self, line: str) -> bool:
+        """The records of a joined line, each read as the line it was (the line is counted once); False if one."""
+        pieces = split_joined(line)
+        if pieces is None:
+            return False
+        source = self.source
+        for piece in pieces:
+            if piece.startswith('{"timestamp": "') and read_shim_fast(piece, source, self.tally, self.text):
+                continue
+            if piece[:1] != "{" or not self.read_json(piece, source.name):
+                self.text.read(piece, source)
+        return True
 
     def read_json(self, line: str, stream: str) -> bool:
         """A JSON line (maybe behind a prefix, in ``stream``); False when it holds no JSON object."""
@@ -90,9 +106,12 @@ class RequestLineReader(LineReader):
         if obj is None:
             self.matching.add_text(source.name, line, self.text.read(line, source))
             return
+        item = read_json_object(obj, source.name, source)
+        if item.request_id is not None and "request_id" not in obj:  # an old server's, nested in its message
+            obj = {**obj, "request_id": item.request_id}
         self.matching.add_json(source.name, obj, line)
         self.tally.json_lines += 1  # counted as in `read_json`, but the text record open on the stream stays open
-        on_json_item(self.tally, read_json_object(obj, source.name, source))
+        on_json_item(self.tally, item)
 
     def _finish(self, record: Record) -> None:
         self.matching.record_closed(record)

@@ -6,7 +6,8 @@ A chain (``The above exception was the direct cause ...``) is read as one failur
 the last one the user's code raised (the server's wrappers, ``UserScriptException`` and
 ``UserScriptImportException``, are skipped for the exception they wrap, as the shim's own events do), and
 the chain's first exception, when it is another, is its ``cause``. A traceback pasted without its header
-(frames and the exception line) reads the same; so does a lone exception line.
+(frames and the exception line) reads the same; so does a lone exception line, or a known failure's message
+without its type (``Model not found in cache``: `shim.models.known_failures.bare_failure`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..models.known_failures import bare_failure
 from .frames import FRAME_RE, Frame, is_library, phase_of
 
 _TIMEOUT_TEXTS = ("Scoring timeout after", "Script failed to finish execution within the allocated time")
@@ -78,11 +80,36 @@ def _segments(text: str) -> list[_Segment]:
             current.line = line.strip()
             segments.append(current)
             current = None
-        elif current is None and not segments and EXCEPTION_LINE_RE.fullmatch(line.strip()):
-            lone = _Segment(chained)  # a lone exception line (``ModuleNotFoundError: ...``)
-            lone.line = line.strip()
-            segments.append(lone)
+        elif current is None and segments and line[:1].isspace() and line.lstrip().startswith(_MESSAGE):
+            _azureml_message(segments[-1], line.strip()[len(_MESSAGE) :])
+        elif current is None and not segments:
+            lone_line = line.strip()
+            if not EXCEPTION_LINE_RE.fullmatch(lone_line):
+                bare = bare_failure(lone_line)  # a known failure's message without its type
+                lone_line = f"{bare[0]}: {bare[1]}" if bare else ""
+            if lone_line:
+                lone = _Segment(chained)  # a lone exception line (``ModuleNotFoundError: ...``)
+                lone.line = lone_line
+                segments.append(lone)
     return segments
+
+
+#: azureml-core's exceptions print their message on a line of its own: ``X: X:`` then ``\tMessage: ...``.
+_MESSAGE = "Message: "
+
+
+def _azureml_message(segment: _Segment, message: str) -> None:
+    """The message of ``ModelNotFoundException: ModelNotFoundException:`` is on the ``Message:`` line after it."""
+    kind, _, said = segment.line.partition(": ")
+    if said.strip().rstrip(":") in ("", kind.rpartition(".")[2]) and message:
+        segment.line = f"{kind.rstrip(':')}: {message}"
+
+
+def frame_files(text: str) -> list[str]:
+    """The files of the frames of the exception a traceback names (`analyse_traceback`), outermost first."""
+    chain = _last_chain(_segments(text))
+    chosen = next((s for s in reversed(chain) if not _is_wrapper(s.line)), chain[-1]) if chain else None
+    return [frame[0] for frame in chosen.frames] if chosen is not None else []
 
 
 def _last_chain(segments: list[_Segment]) -> list[_Segment]:

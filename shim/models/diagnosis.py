@@ -29,17 +29,16 @@ from types import TracebackType
 from typing import Any
 
 from ..stream.processors import is_user_file
-from . import failed_file, version_warnings
+from . import failed_file, known_failures, version_warnings
 from .lfs import is_git_lfs_pointer, lfs_pointer_size, size_in_words
 from .paths import ModelPathError, near_misses, resolve
-from .pip_names import normalise, pip_name
 from .probe import display
 
 #: Bounds of the searches for a file of the same name.
 SEARCH_ENTRIES = 20_000
 SEARCH_SECONDS = 0.5
 SEARCH_DEPTH = 8
-V2_NOTE = "a registered folder keeps its folder name under AZUREML_MODEL_DIR"
+V2_NOTE = known_failures.REGISTERED_FOLDER
 UNSET_FIX = "pass --model-dir to `score-shim serve` / azmlinfsrv, or check the deployment's model"
 
 
@@ -87,10 +86,15 @@ def _diagnose(error: BaseException) -> Diagnosis | None:
             return lfs
     if isinstance(error, OSError) and error.filename is not None:
         return _missing_file(error)
+    known = _known(error)
+    if known is not None and known.kind in _DEFINITIVE:  # a library's version or build, whatever the code did
+        return known
+    if _is_mlflow_layout(error):
+        return _mlflow_layout(error)
     if isinstance(error, ModuleNotFoundError) and error.name and not _in_loader(error):
         return _module_not_found(error)
     if _from_unpickling(error):
-        return _sklearn_versions(error) or _not_a_model(error) or _model_load(error)
+        return _sklearn_versions(error) or _not_a_model(error) or _model_load(error, known)
     if any(f"{os.sep}sklearn{os.sep}" in f or f.startswith("sklearn/") for f, _, _ in _frames(error)):
         versions = _sklearn_versions(error)
         if versions is not None:
@@ -100,7 +104,36 @@ def _diagnose(error: BaseException) -> Diagnosis | None:
     if isinstance(error, IndexError) and "glob" in _user_source(error):
         return _empty_glob(error)
     if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
-        return _unset_environ_key(error, error.args[0])
+        found = _unset_environ_key(error, error.args[0])
+        if found is not None:
+            return found
+    return known or _known_in_chain(error)
+
+
+#: Known failures (`shim.models.known_failures`) that no look at the files or the code could tell better.
+_DEFINITIVE = frozenset({"numpy_binary", "protobuf_version", "removed_name"})
+
+
+def _known(error: BaseException) -> Diagnosis | None:
+    """The known breakage the exception's type, message and frames tell (`shim.models.known_failures`)."""
+    files = [f for f, _, _ in _frames(error)]
+    found = known_failures.explain(type(error).__name__, str(error), files)
+    if found is None:
+        return None
+    message = str(error)
+    return Diagnosis(found.kind, found.text, {"type": type(error).__name__, "message": message[:500], **found.facts})
+
+
+def _known_in_chain(error: BaseException) -> Diagnosis | None:
+    """The exception this one was raised from (or while handling), when it is a known breakage."""
+    seen = {id(error)}
+    current = error.__cause__ or error.__context__
+    while current is not None and id(current) not in seen and len(seen) < 8:
+        seen.add(id(current))
+        found = _known(current)
+        if found is not None:
+            return found
+        current = current.__cause__ or current.__context__
     return None
 
 
@@ -375,11 +408,7 @@ def _empty_glob(error: IndexError) -> Diagnosis:
 
 
 def _in_loader(error: BaseException) -> bool:
-    return any(
-        os.path.basename(f) in ("pickle.py", "numpy_pickle.py", "numpy_pickle_utils.py", "_pickle.py")
-        or f"{os.sep}joblib{os.sep}" in f
-        for f, _, _ in _frames(error)
-    )
+    return known_failures.in_loader([f for f, _, _ in _frames(error)])
 
 
 def _from_unpickling(error: BaseException) -> bool:
@@ -392,51 +421,16 @@ def _from_unpickling(error: BaseException) -> bool:
     return in_loader or bool(re.search(r"\b(pickle|joblib|cloudpickle|dill)\.loads?\(|\bload\(", source))
 
 
-def _model_load(error: BaseException) -> Diagnosis:
+def _model_load(error: BaseException, known: Diagnosis | None = None) -> Diagnosis:
+    """Unpickling failed: the known causes (`shim.models.known_failures`: a class not where it was, a module of
+    another version, an empty or truncated file, a newer pickle protocol), else what was raised."""
+    if known is not None:
+        return known
     message = str(error)
     facts: dict[str, Any] = {"type": type(error).__name__, "message": message}
-    if "invalid load key" in message:
-        lfs = "'v'" in message
-        text = (
-            "the model file is not a pickle ("
-            + (
-                "it starts with 'v': a Git LFS pointer file, not the model; "
-                "fetch the real file with `git lfs pull` before registering it"
-                if lfs
-                else "the wrong file, or a truncated or text file"
-            )
-            + ")"
-        )
-        return Diagnosis("model_load", text, {**facts, "git_lfs_pointer": lfs})
-    if isinstance(error, EOFError) or "Ran out of input" in message:
+    if isinstance(error, EOFError):
         return Diagnosis(
             "model_load", "the model file is empty or truncated (EOF while unpickling): re-register the model", facts
-        )
-    if "Can't get attribute" in message:
-        found = re.search(r"Can't get attribute '([^']+)' on <module '([^']+)'", message)
-        name, where = (found.group(1), found.group(2)) if found else ("a class", "a module")
-        return Diagnosis(
-            "model_load",
-            f"the pickle refers to {name} in module "
-            f"{'__main__' if where.endswith('__main__') else where!r}, which does not define it here"
-            + (
-                " (it was defined in the training script run as __main__): move the class into a module that both "
-                "training and score.py import, or import it into score.py before loading"
-                if where == "__main__" or where.endswith(".__main__")
-                else ": the library version differs from the one that saved the model; pin it"
-            ),
-            facts,
-        )
-    if isinstance(error, ModuleNotFoundError):
-        return Diagnosis(
-            "model_load",
-            f"the pickle needs module {error.name!r}, which is not installed here (or was renamed in this version): "
-            "install the library version the model was trained with",
-            facts,
-        )
-    if "unsupported pickle protocol" in message:
-        return Diagnosis(
-            "model_load", "the model was pickled by a newer Python than this one: use the same Python version", facts
         )
     return Diagnosis(
         "model_load",
@@ -454,7 +448,7 @@ def _azureml_core(error: BaseException) -> Diagnosis:
     facts: dict[str, Any] = {"type": type(error).__name__, "message": message}
     found = _NOT_FOUND.search(message)
     name = found.group(1) if found else None
-    parts = ["azureml-core's Model.get_model_path failed: it looks only in $AML_APP_ROOT/azureml-models and ./<name>"]
+    parts = [f"azureml-core's Model.get_model_path failed: {known_failures.GET_MODEL_PATH_LOOKS}"]
     model_dir = _model_dir()
     if model_dir:
         parts.append(
@@ -534,7 +528,10 @@ def _not_a_model(error: BaseException) -> Diagnosis | None:
         under = inside is not None and absolute.startswith(inside)
         return (under or os.path.isabs(path)) and failed_file.not_a_model(path, first) is not None
 
-    found = next(failed_file.failed_files(error, accept), None)
+    # Only the frames from the user's code inward: the ones outside it (the server, `check`) name the script.
+    listed = failed_file.frames(error.__traceback__)
+    start = next((i for i, (frame, _) in enumerate(listed) if is_user_file(frame.f_code.co_filename)), 0)
+    found = next((f for f in failed_file.failed_files(error, accept) if f[1] >= start), None)
     if found is None:
         return None
     path = found[0]
@@ -600,13 +597,8 @@ def _module_not_found(error: ModuleNotFoundError) -> Diagnosis | None:
     module = str(error.name)
     top = module.partition(".")[0]
     if top != module and top in sys.modules:  # the package is here, its submodule is not: another version
-        return Diagnosis(
-            "module_not_found",
-            f"{top} is installed but has no module {module}: the code (or the model) was written for another "
-            f"version of {pip_name(top)}; pin the version it was written for in the conda file",
-            {"module": module, "package": pip_name(top)},
-        )
-    package = pip_name(module)
+        found = known_failures.another_version(module)
+        return Diagnosis(found.kind, found.text, found.facts)
     user = _innermost_user_frame(error)
     line = linecache.getline(user[0].f_code.co_filename, user[1]).strip() if user else ""
     if user is not None:
@@ -614,11 +606,86 @@ def _module_not_found(error: ModuleNotFoundError) -> Diagnosis | None:
         who = f"{place} imports {module}" if "import" in line else f"{place} needs {module} (imported by a library)"
     else:
         who = f"the script needs {module}"
-    text = (
-        f"{who}, which this environment does not have: add {package} to the environment's conda file "
-        "(dependencies → pip)"
+    found = known_failures.missing_package(module, who=who)
+    return Diagnosis(found.kind, found.text, {**found.facts, "line": line or None})
+
+
+# -- an MLflow model folder that is not where mlflow.pyfunc.load_model looks -----------------------------------
+
+
+def _is_mlflow_layout(error: BaseException) -> bool:
+    message = str(error)
+    return type(error).__name__ == "MlflowException" and (
+        'Could not find an "MLmodel" configuration file' in message or "No such artifact: '" in message
     )
-    if normalise(top) != package:
-        text += f"; the import name is {top}, the package is {package}"
-    facts = {"module": module, "package": package, "line": line or None}
-    return Diagnosis("module_not_found", text, facts)
+
+
+def _mlflow_model_uri(error: BaseException) -> str | None:
+    """The ``model_uri`` that the outermost MLflow frame was given (``mlflow.pyfunc.load_model``'s argument)."""
+    for frame, _ in failed_file.frames(error.__traceback__):
+        if f"{os.sep}mlflow{os.sep}" not in frame.f_code.co_filename:
+            continue
+        try:
+            value = frame.f_locals.get("model_uri")
+        except Exception:
+            continue
+        if isinstance(value, (str, os.PathLike)):
+            text = os.fspath(value)
+            return text if isinstance(text, str) and 0 < len(text) <= failed_file.MAX_PATH_CHARS else None
+    return None
+
+
+def _mlflow_layout(error: BaseException) -> Diagnosis:
+    """Where the MLmodel file really is under AZUREML_MODEL_DIR, and the path to pass to ``load_model``."""
+    message = str(error)
+    asked = _mlflow_model_uri(error)
+    facts: dict[str, Any] = {"type": type(error).__name__, "message": message[:500]}
+    local = asked is not None and not re.match(r"[A-Za-z][\w+.-]+:/", asked)
+    if asked is not None:
+        facts["model_uri"] = display(asked)
+    model_dir = _model_dir()
+    facts["azureml_model_dir"] = model_dir
+    roots = []
+    if model_dir and os.path.isdir(model_dir):
+        roots.append(model_dir)
+    elif local and asked is not None:
+        ancestor = asked if os.path.isdir(asked) else _existing_ancestor(asked)
+        if ancestor and ancestor != os.path.dirname(ancestor):  # never search a whole file system from /
+            roots.append(ancestor)
+    found: list[str] = []
+    for root in roots:
+        found.extend(p for p in _find(root, lambda name: name == "MLmodel", limit=3) if p not in found)
+    parts = []
+    if asked is not None and local:
+        absolute = os.path.abspath(asked)
+        there = f"holds {_listing(absolute)}" if os.path.isdir(absolute) else "does not exist"
+        parts.append(f"mlflow.pyfunc.load_model was given {display(absolute)}, which {there}: no MLmodel file there")
+    else:
+        parts.append(f"mlflow.pyfunc.load_model found no MLmodel file where it looked ({message})")
+    if found:
+        folder = os.path.dirname(found[0])
+        facts["mlmodel_at"] = [display(p) for p in found]
+        facts["load_path"] = display(folder)
+        parts.append(f"the MLmodel file is at {display(found[0])}")
+        inside = model_dir is not None and os.path.abspath(folder).startswith(os.path.abspath(model_dir) + os.sep)
+        if inside and model_dir is not None:
+            relative = os.path.relpath(folder, model_dir)
+            parts.append(
+                f"pass {display(folder)}: os.path.join(os.environ['AZUREML_MODEL_DIR'], {relative!r}) "
+                f"({known_failures.REGISTERED_FOLDER})"
+            )
+        else:
+            parts.append(f"pass {display(folder)}")
+        if len(found) > 1:
+            parts.append(f"(other MLmodel files: {', '.join(display(p) for p in found[1:])})")
+    elif model_dir is None:
+        parts.append(f"AZUREML_MODEL_DIR is not set: {UNSET_FIX}")
+    elif not os.path.isdir(model_dir):
+        parts.append(f"AZUREML_MODEL_DIR ({model_dir}) does not exist: check --model-dir or the deployment's model")
+    else:
+        parts.append(
+            f"there is no MLmodel file under AZUREML_MODEL_DIR ({model_dir}, which holds {_listing(model_dir)}): the "
+            "registered model is not an MLflow model folder; register the folder that holds MLmodel, or load the "
+            "model with its own library"
+        )
+    return Diagnosis("mlflow_layout", "; ".join(parts), facts)

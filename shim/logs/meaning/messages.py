@@ -7,6 +7,7 @@ from ..record import Record, ShimEvent
 from ..tally.totals import Tally
 from .gunicorn import count_access, on_gunicorn_message
 from .noise import NOISE_PREFIXES, on_noise
+from .old_images import SUPERVISORS, on_old_image_line
 from .platform import on_platform_text
 from .server import on_server_message
 from .shim_events import on_shim_event
@@ -40,6 +41,9 @@ def on_record(tally: Tally, record: Record) -> None:
     message = record.text() if record.lines else record.message
     if logger == "gunicorn.access":
         count_access(record.source, message, record.http)
+        return
+    if logger in SUPERVISORS:  # runit, supervisord: the older images' services ending
+        on_old_image_line(tally, record, message)
         return
     if not logger:  # a line no reader knew: maybe what Kubernetes, the Azure CLI or a build said
         on_platform_text(tally, record, message)

@@ -10,10 +10,15 @@ from ..tally.sources import Source, count_route
 from ..tally.totals import Tally
 from ..tally.workers import Worker, replica_name
 from ..tracebacks import is_timeout, short_error
-from .exceptions import read_error, tells_failure
+from .exceptions import diagnose, read_error, tells_failure
 
 # The server's own access line: "POST /score 500 2.218ms 92"
 _SERVER_ACCESS_RE = re.compile(r"([A-Z]+) (\S.*) (\d{3}) ([\d.]+)ms( \S+)?")
+# How init() went, in every server's words (the 1.x server's, and the old ones' of azureml-defaults).
+_INIT_STARTED = "Invoking user's init function"
+_INIT_OK = "Users's init has completed successfully"
+_INIT_FAILED = "User's init function failed"
+_INIT_MESSAGES = (_INIT_STARTED, _INIT_OK, _INIT_FAILED)
 
 
 def on_server_message(tally: Tally, record: Record, message: str) -> bool:
@@ -39,23 +44,31 @@ def _count_access(source: Source, match: re.Match[str]) -> None:
 
 def _on_init_message(tally: Tally, record: Record, message: str) -> bool:
     """How init() went, as the server tells it: the shim's events, when there are some, decide."""
-    if message.startswith("Invoking user's init function"):
+    if not message.startswith(_INIT_MESSAGES):
+        return False
+    _resolve_pid(tally, record)
+    if message.startswith(_INIT_STARTED):
         worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp, fresh=True)
         if worker is not None and worker.init in ("unknown", "booted"):
             worker.init = "started"
         return True
-    if message.startswith("Users's init has completed successfully"):
-        worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
-        if worker is not None and not worker.from_shim:
-            worker.init = "ok"
+    worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
+    if worker is None or worker.from_shim:
         return True
-    if message.startswith("User's init function failed"):
-        worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
-        if worker is not None and not worker.from_shim:
-            worker.init = "failed"
-            worker.awaiting_error = True
-        return True
-    return False
+    if message.startswith(_INIT_OK):
+        worker.init = "ok"
+    else:
+        worker.init = "failed"
+        worker.awaiting_error = True
+    return True
+
+
+def _resolve_pid(tally: Tally, record: Record) -> None:
+    """Old servers write no pid: their lines are the worker's whose init() is under way, when only one is."""
+    if record.pid is None:
+        worker = tally.workers.sole_pending(record.stream, record.host)
+        if worker is not None:
+            record.pid = worker.pid
 
 
 def _on_exception(tally: Tally, record: Record, text: str) -> None:
@@ -67,22 +80,28 @@ def _on_exception(tally: Tally, record: Record, text: str) -> None:
     error, phase = read_error(text)
     if error is None and not record.logger:
         return  # a bare line that only looked like a fragment ("File x, line 3 done")
+    _resolve_pid(tally, record)
     worker = tally.workers.latest(record.stream, record.pid)
     if worker is not None and worker.awaiting_error:
         worker.awaiting_error = False
+        diagnosis = diagnose(error, text)  # a known breakage (shim.models.known_failures), in plain words
         _worker_failed(worker, error, "init")
-        tally.failures.add("init", error, None, record.timestamp, None)
+        if not worker.from_shim:
+            worker.diagnosis = diagnosis
+        tally.failures.add("init", error, None, record.timestamp, diagnosis)
         return
     if phase in ("import", "init") and worker is not None:
         if worker.from_shim and worker.init == "failed":
             return  # the shim's shim.init.failed told this one already
         _worker_failed(worker, error, phase)
+        if not worker.from_shim:
+            worker.diagnosis = diagnose(error, text)
     elif worker is not None and worker.from_shim and worker.init == "failed" and not record.request_id:
         return  # the shim's shim.init.failed told this one already
     request_id = record.request_id
     if request_id and tally.failures.told(request_id):
         return  # the shim's shim.run.failed told this one already, with the user's stack
-    tally.failures.add(phase, error, request_id, record.timestamp, None)
+    tally.failures.add(phase, error, request_id, record.timestamp, diagnose(error, text))
     if is_timeout(error, text):
         tally.timeouts.add(replica_name(record.stream, record.host), record.pid, request_id, record.timestamp, None)
 

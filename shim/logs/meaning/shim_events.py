@@ -7,6 +7,7 @@ from ..tally.sources import count_route
 from ..tally.totals import Tally
 from ..tally.workers import replica_name
 from ..tracebacks import is_timeout, short_error
+from .exceptions import diagnose
 
 
 def on_shim_event(tally: Tally, event: ShimEvent) -> None:
@@ -40,7 +41,8 @@ def _run_failed(tally: Tally, event: ShimEvent) -> None:
     request_id = event.request_id
     if request_id:
         tally.failures.remember_failed(request_id)
-    tally.failures.add("run", event.error, request_id, event.timestamp, event.diagnosis)
+    diagnosis = event.diagnosis or diagnose(event.error)  # a known breakage, when the shim named none
+    tally.failures.add("run", event.error, request_id, event.timestamp, diagnosis)
     if is_timeout(event.error):
         replica = replica_name(event.stream, event.host)
         tally.timeouts.add(replica, event.pid, request_id, event.timestamp, event.duration_ms)
@@ -61,6 +63,6 @@ def _init(tally: Tally, event: ShimEvent) -> None:
         worker.duration_ms = event.duration_ms
         worker.phase = event.phase
         worker.error = short_error(event.error)
-        worker.diagnosis = event.diagnosis
+        worker.diagnosis = event.diagnosis or diagnose(event.error)  # a known breakage, when the shim named none
         stage = "import" if event.phase == "import" else "init"
-        tally.failures.add(stage, event.error, None, event.timestamp, event.diagnosis)
+        tally.failures.add(stage, event.error, None, event.timestamp, worker.diagnosis)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from ..record import Record, ShimEvent
 from ..tally.sources import Source
+from .old_json import is_old_json, read_old_json_object
 
 _T = TypeVar("_T")
 _LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
@@ -26,8 +27,13 @@ def parse_json_line(line: str) -> dict[str, Any] | None:
 
 
 def read_json_object(obj: dict[str, Any], stream: str, source: Source) -> Record | ShimEvent:
-    """A shim event for ``shim.*`` events, else a record of the logger that wrote it (the server, gunicorn, user's)."""
+    """A shim event for ``shim.*`` events, else a record of the logger that wrote it (the server, gunicorn, user's).
+
+    An object with a ``message`` and no ``event`` is an old server's line (`shim.logs.readers.old_json`).
+    """
     event = obj.get("event")
+    if event is None and is_old_json(obj):
+        return read_old_json_object(obj, stream, source)
     name = event if isinstance(event, str) else str(event)
     pid = _typed(obj, "pid", int)
     host = _typed(obj, "host", str)

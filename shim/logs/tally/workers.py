@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from ..bounds import MAX_WORKERS
+
+#: What the workers' table and ``--json`` say of an init() that started and was not seen to end.
+NEVER_FINISHED = (
+    "init() started and never finished in these lines (still running, hung, or killed: look for a SIGKILL/OOM "
+    "or a probe failure)"
+)
+#: How many of the latest entries `Workers.recent` looks at: a replica's workers, and a few restarts.
+_RECENT = 32
 
 
 @dataclass
@@ -24,6 +33,7 @@ class Worker:
     first_seen: str | None = None
     from_shim: bool = False  # the shim's events decided; the server's lines only confirm
     awaiting_error: bool = False  # "User's init function failed": the traceback record comes next
+    exit_seen: bool = False  # an old image's supervisor told the server's exit (runit, supervisord)
 
     @property
     def finished(self) -> bool:
@@ -35,6 +45,12 @@ class Worker:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.init == "started":  # at the end of the input: nothing said init() ended
+            out["init_finished"] = False
+            ended = self.ended
+            out["note"] = (
+                NEVER_FINISHED if ended is None else f"init() did not finish: the worker ended first ({ended})"
+            )
         return out
 
 
@@ -58,6 +74,8 @@ class Workers:
         # The latest worker entry of a (stream, pid) and of a (stream, host, pid).
         self._latest_any: dict[tuple[str, int | None], WorkerKey] = {}
         self._latest: dict[tuple[str, str, int | None], WorkerKey] = {}
+        # The exit code an old image's runit told by stream (``gunicorn/finish 3 0``), until its verdict line.
+        self.exit_told: dict[str, int] = {}
 
     def get(
         self, stream: str, host: str | None, pid: int | None, timestamp: Any, *, fresh: bool = False
@@ -103,6 +121,27 @@ class Workers:
         """The latest entry of the worker ``pid`` in ``stream``, whatever its host; None if unknown."""
         key = self._latest_any.get((stream, pid))
         return self.entries.get(key) if key is not None else None
+
+    def recent(self, stream: str) -> list[Worker]:
+        """The latest workers of ``stream`` (any host), newest first: a few restarts' worth."""
+        return [self.entries[key] for key in islice(reversed(self.entries), _RECENT) if key[0] == stream]
+
+    def sole_pending(self, stream: str, host: str | None) -> Worker | None:
+        """The one worker of ``stream`` (and ``host``) whose init() is under way, or whose init() failure's
+        traceback is due; None when there is none or more than one.
+
+        Old servers write no pid: their init() lines are this worker's when it is the only candidate.
+        """
+        found: Worker | None = None
+        for key in islice(reversed(self.entries), _RECENT):
+            worker = self.entries[key]
+            if key[0] != stream or key[2] is None or (host is not None and key[1] not in (host, None)):
+                continue
+            if worker.awaiting_error or (worker.init in ("booted", "started") and worker.ended is None):
+                if found is not None:
+                    return None
+                found = worker
+        return found
 
     def as_list(self) -> list[dict[str, Any]]:
         return [worker.as_dict() for worker in self.entries.values()]
