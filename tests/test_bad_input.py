@@ -67,7 +67,7 @@ WORST_BODIES = (
     b'{"fail": "' + b"x" * 300_000 + b'"}',
     b"[" * 5_000 + b"]" * 5_000,
     b"\xff\xfe\x00 not text",
-    json.dumps({"fail": "\x1b[31mred\n{\"forged\": true}"}).encode(),
+    json.dumps({"fail": '\x1b[31mred\n{"forged": true}'}).encode(),
     b"",
 )
 

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from shim.cli import cli
+from shim.logs import story_text
 from shim.logs import summary as _logs
 from tests._server import running_server, wait_for
 
@@ -395,3 +396,51 @@ def test_finding_5_logs_output_is_safe_for_terminals(tmp_path: Path) -> None:
         assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
         assert "\r" not in result.output
         assert "\\x1b" in result.output  # shown, escaped
+
+
+def test_a_requests_story_on_a_terminal_is_text_with_one_traceback(captured: Captured) -> None:
+    """On a terminal the story reads as text (piped, the lines stay JSON: the tests above); a pty shows it."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "shim", "logs", str(captured.shim), "--request-id", "bad-1"],
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(controller)
+    assert done.returncode == 0, done.stderr
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert '{"timestamp"' not in text  # no raw JSON object
+    assert text.count("Traceback (most recent call last)") == 1  # the shim's, once; the server's copy is named
+    failed = next(line for line in text.splitlines() if "shim.run.failed" in line)
+    assert failed.split()[1] == "error"
+    assert "ValueError: asked to fail: bad" in text
+    assert '"POST /score HTTP/1.1" 500' in text  # the access line of the failed request stays
+    # A log of a shim that did not fold the server's copy yet: that line is named, not shown a second time.
+    old = json.dumps(
+        {
+            "timestamp": "2026-11-25T17:27:43.857Z",
+            "level": "error",
+            "logger": "azmlinfsrv",
+            "event": "Encountered Exception: Traceback (most recent call last):\n  File ...\nValueError: x",
+        }
+    )
+    assert story_text.readable(old) == [
+        "17:27:43.857 error   [azmlinfsrv] Encountered Exception: the server's copy of the traceback "
+        "(shim.run.failed has it)"
+    ]

@@ -236,10 +236,41 @@ def check(
 @click.option("--follow", "-f", is_flag=True, help="Keep reading appended lines, like tail -f (Ctrl-C to stop).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary (or the request's lines) as JSON.")
 @click.option("--follow-seconds", type=click.FloatRange(min=0), hidden=True)
+@click.option(
+    "--target-rps",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="N",
+    help="Replicas needed for N requests per second (the troubleshooting guide's formula for 503s), from the "
+    "log's time per request. Without it: the replicas for the rate the log shows.",
+)
+@click.option(
+    "--target-utilization",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    metavar="FRACTION",
+    default=0.7,
+    show_default=True,
+    help="The utilization to size for, a fraction (0.7 is 70 %).",
+)
+@click.option(
+    "--max-concurrent-per-replica",
+    type=click.IntRange(min=1),
+    metavar="N",
+    default=1,
+    show_default=True,
+    help="Requests one replica serves at once (max_concurrent_requests_per_instance).",
+)
 def logs(
-    files: tuple[str, ...], request_id: str | None, follow: bool, as_json: bool, follow_seconds: float | None
+    files: tuple[str, ...],
+    request_id: str | None,
+    follow: bool,
+    as_json: bool,
+    follow_seconds: float | None,
+    target_rps: float | None,
+    target_utilization: float,
+    max_concurrent_per_replica: int,
 ) -> None:
-    """Summarise container logs: init per worker, requests by status, failures by type and place, latency,
+    """Summarise container logs: init per worker, requests by status (with what the troubleshooting guide says
+    of 408, 424, 429, 500, 502, 503, 504), failures by type and place, latency, the replicas a load needs,
     timeouts, killed workers. Reads FILEs (several replicas at once), or standard input.
 
     Any mix of the shim's JSON lines, the server's and gunicorn's text lines and tracebacks, from
@@ -251,11 +282,14 @@ def logs(
       kubectl logs -l app=my-model --prefix | score-shim logs
       score-shim logs replica-1.log replica-2.log --request-id 3f9c2a
       score-shim logs app.log --json | jq '.failures'
+      score-shim logs app.log --target-rps 40
     """
     from ..logs.command import LogsError, LogsOptions
     from ..logs.command import run as run_logs
+    from ..logs.summary import SizingAsk
 
-    options = LogsOptions(files, request_id, follow, as_json, follow_seconds)
+    sizing = SizingAsk(target_rps, target_utilization, max_concurrent_per_replica)
+    options = LogsOptions(files, request_id, follow, as_json, follow_seconds, sizing)
     try:
         code = run_logs(options)
     except LogsError as error:

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, TextIO
 
 import click
 
-from .summary import MAX_LINE, Summary, feed_handle, read_file
+from .summary import MAX_LINE, SizingAsk, Summary, feed_handle, read_file
 from .terminal import safe, story_line
 
 STDIN_NAME = "<stdin>"
@@ -37,6 +37,7 @@ class LogsOptions:
     follow: bool = False
     as_json: bool = False
     follow_seconds: float | None = None  # stop --follow after this long (tests); None: until Ctrl-C
+    sizing: SizingAsk | None = None  # --target-rps, --target-utilization, --max-concurrent-per-replica
 
 
 class _Progress:
@@ -135,7 +136,7 @@ def _stdin_text() -> TextIO:
 def _print_story(summary: Summary, several: bool) -> None:
     for source, lines in summary.story_lines_sorted():
         for line in lines:
-            click.echo(story_line(source, line, several))
+            click.echo(story_line(source, line, several, readable=_isatty(sys.stdout)))
     if summary.story_dropped:
         click.echo(f"... {summary.story_dropped:,} more matching records not shown", err=True)
 
@@ -170,7 +171,7 @@ def run(options: LogsOptions) -> int:
     """Read, summarise, print; returns the exit code (1: ``--request-id`` matched nothing)."""
     files = list(options.files)
     _check_inputs(files)
-    summary = Summary(options.request_id)
+    summary = Summary(options.request_id, options.sizing)
     several = len(files) > 1
     progress = _Progress(sys.stderr)
     if not files and _isatty(sys.stdin):
@@ -207,7 +208,7 @@ def _follow(summary: Summary, options: LogsOptions, files: list[str], several: b
 
     def announce(source: str, lines: list[str]) -> None:
         for line in lines:
-            click.echo(story_line(source, line, several))
+            click.echo(story_line(source, line, several, readable=_isatty(sys.stdout)))
 
     if live:
         summary.on_story = announce

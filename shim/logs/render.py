@@ -96,6 +96,8 @@ def _workers(result: dict[str, Any], echo: Echo) -> None:
             echo(f"{pad}diagnosis: {worker['diagnosis']}")
         if worker.get("ended"):
             echo(f"{pad}ended: {worker['ended']}")
+        if worker.get("note"):  # init() started, and nothing in the lines says it ended
+            echo(f"{pad}{_bad(worker['note'])}")
     if result["workers_not_shown"]:
         echo(f"  ... {_n(result['workers_not_shown'])} more workers not shown")
 
@@ -133,12 +135,76 @@ def _requests(result: dict[str, Any], echo: Echo) -> None:
             f"  latency of scoring requests ({_n(latency['count'])}, ms): p50 {latency['p50']:,}  "
             f"p90 {latency['p90']:,}  p95 {latency['p95']:,}  p99 {latency['p99']:,}  max {latency['max']:,}"
         )
+    for item in requests.get("meanings", []):
+        reason = f"{item['status']} x {_n(item['count'])}, {item['reason']}"
+        echo(f"  {_bad(reason) if item['status'] >= 500 else reason}: {item['meaning']}; do: {item['fix']}")
+        echo(click.style(f"      guide ({item['endpoints']}): {item['guide']}", dim=True))
+
+
+def _amount(value: float) -> str:
+    """A measured amount, as precise as it is worth: 1,204 / 2.02 / 0.0531."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 1:
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{value:.3g}"
+
+
+def _observed_load(sizing: dict[str, Any]) -> str | None:
+    """``40 scoring requests over 19.5 s (2 requests/s), 0.25 s per request, 0.5 busy at once``."""
+    count = sizing["scoring_requests"]
+    if not count:
+        return None
+    text = f"  observed: {_n(count)} scoring requests"
+    if sizing["rate_per_s"] is not None:
+        text += f" over {_amount(sizing['span_s'])} s ({_amount(sizing['rate_per_s'])} requests/s)"
+    text += f", {_amount(sizing['seconds_per_request'])} s per request"
+    if sizing["busy_concurrency"] is not None:
+        text += f", {_amount(sizing['busy_concurrency'])} busy at once"
+    return text
+
+
+def _replicas_line(sizing: dict[str, Any]) -> str | None:
+    """The replicas and the formula that gave them; or why there is no number."""
+    utilization = f"{sizing['target_utilization'] * 100:g} %"
+    per_replica = sizing["max_concurrent_per_replica"]
+    target = sizing["target_rps"]
+    if sizing["replicas"] is None:
+        if target is None:
+            return None
+        return f"  no replica count for {_amount(target)} requests/s: the log gives no time per request"
+    rps = target if target is not None else sizing["rate_per_s"]
+    load = f"{_amount(target)} requests/s" if target is not None else "the observed load"
+    formula = (
+        f"ceil({_amount(rps)} x {_amount(sizing['seconds_per_request'])} s / {sizing['target_utilization']:g}"
+        f" / {per_replica})"
+    )
+    return (
+        f"  {load} needs {_title(_n(sizing['replicas']))} replica{'s' if sizing['replicas'] > 1 else ''} at "
+        f"{utilization} utilization, "
+        f"{per_replica} concurrent per replica: {formula}"
+    )
+
+
+def _sizing(result: dict[str, Any], echo: Echo) -> None:
+    """Replica sizing for 503s: the load the log shows and the replicas it (or ``--target-rps``) needs."""
+    sizing = result.get("sizing")
+    if not sizing or not (sizing["scoring_requests"] or sizing["target_rps"] is not None):
+        return
+    echo(_title("Sizing: replicas by the troubleshooting guide's formula (against 503s)"))
+    for line in (_observed_load(sizing), _replicas_line(sizing)):
+        if line:
+            echo(line)
+    if sizing["cannot_tell"]:
+        echo(f"  the log cannot tell: {sizing['cannot_tell']}")
+    echo(click.style(f"      guide: {sizing['guide']}", dim=True))
 
 
 def _failures(result: dict[str, Any], echo: Echo) -> None:
     failures = result["failures"]
     if not failures:
-        echo(_title("Failures: none."))
+        if not result["explained"]:  # else "none" would contradict what the platform said, above
+            echo(_title("Failures: none."))
         return
     total = sum(group["count"] for group in failures)
     echo(_title(f"Failures by type and place ({_n(total)} in {len(failures)} groups)"))
@@ -237,7 +303,8 @@ def render_summary(result: dict[str, Any], echo: Echo) -> None:
     if result["first_timestamp"]:
         head += f", {result['first_timestamp']} .. {result['last_timestamp']}"
     echo(click.style(head, dim=True))
-    for part in (_explained, _workers, _requests, _failures, _slow_and_timeouts, _worker_events, _harmless):
+    parts = (_explained, _workers, _requests, _sizing, _failures, _slow_and_timeouts, _worker_events, _harmless)
+    for part in parts:
         lines: list[str] = []
         part(result, lines.append)
         if lines:

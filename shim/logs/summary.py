@@ -30,7 +30,9 @@ from .bounds import (
     READ_BLOCK,
 )
 from .dispatch import LineReader, RequestLineReader
+from .meaning.http_status import status_meanings
 from .story import Story
+from .tally.sizing import SizingAsk
 from .tally.sources import Source
 from .tally.totals import Tally
 
@@ -41,6 +43,7 @@ __all__ = [
     "MAX_ROUTES",
     "MAX_SAMPLES",
     "MAX_WORKERS",
+    "SizingAsk",
     "Summary",
     "feed_handle",
     "read_file",
@@ -51,17 +54,19 @@ class Summary:
     """The streaming reader: feed it lines (`feed`), then read the summary as data (`result`).
 
     A `LineReader` hands each line to the reader of its format, the `Tally` keeps what they add up to, the
-    `Story` the lines of ``--request-id``.
+    `Story` the lines of ``--request-id``; ``sizing`` is what the replica sizing was asked for (``--target-rps``).
     """
 
-    def __init__(self, request_id: str | None = None) -> None:
+    def __init__(self, request_id: str | None = None, sizing: SizingAsk | None = None) -> None:
         self.request_id = request_id
+        self.sizing = sizing or SizingAsk()
         self.tally = Tally()
         self.story = Story()
         self.reader = (
             LineReader(self.tally) if request_id is None else RequestLineReader(self.tally, self.story, request_id)
         )
         self.sources: list[Source] = self.tally.sources
+        self._time_requests()
         # One line, without its line ending: the reader's own method, so that the hot path has no call more.
         self.feed: Callable[[str], None] = self.reader.feed
 
@@ -83,10 +88,18 @@ class Summary:
         self.story.on_story = announce
 
     def select_source(self, name: str) -> None:
+        self.tally.timeline.next_input()
         self.reader.select_source(name)
+        self._time_requests()
 
     def start_source(self, name: str, *, close: bool = True) -> None:
+        self.tally.timeline.next_input()
         self.reader.start_source(name, close=close)
+        self._time_requests()
+
+    def _time_requests(self) -> None:
+        """The input being read stamps its requests with the time of their records (for the request rate)."""
+        self.reader.source.time_requests(self.tally.timeline)
 
     def feed_lines(self, lines: Iterable[str]) -> None:
         feed = self.feed
@@ -98,8 +111,14 @@ class Summary:
         self.reader.text.close_all()
 
     def result(self) -> dict[str, Any]:
-        """The summary as data (what ``--json`` prints); does not close open records (see `close_records`)."""
-        return self.tally.result()
+        """The summary as data (what ``--json`` prints); does not close open records (see `close_records`).
+
+        The statuses seen get the troubleshooting guide's meaning here, above the tally, which knows no meaning.
+        """
+        result = self.tally.result(self.sizing)
+        requests = result["requests"]
+        requests["meanings"] = status_meanings(requests["by_status"])
+        return result
 
     def story_lines_sorted(self) -> list[tuple[str, list[str]]]:
         """The request's lines, in time order across inputs (stable within one input)."""

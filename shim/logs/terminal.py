@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..stream.console import escape
+from . import story_text
 
 
 def safe(value: Any) -> Any:
@@ -25,6 +26,8 @@ def safe(value: Any) -> Any:
     return value
 
 
-def story_line(source: str, line: str, several: bool) -> str:
-    """One line of a request's story as printed: its file's name when several were read, then the line."""
-    return escape(f"{source}: {line}" if several else line)
+def story_line(source: str, line: str, several: bool, *, readable: bool = False) -> str:
+    """One line of a request's story as printed: its file's name when several were read, then the line;
+    ``readable`` (a terminal): a JSON line as short text lines (`shim.logs.story_text`)."""
+    texts = story_text.readable(line) if readable else [line]
+    return "\n".join(escape(f"{source}: {text}" if several else text) for text in texts)

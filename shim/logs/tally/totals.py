@@ -9,6 +9,7 @@ from .explained import Findings
 from .failures import Failures, Timeouts
 from .harmless import Harmless
 from .incidents import SlowRuns, WorkerEvents
+from .sizing import SizingAsk, observe, plan
 from .sources import Source, request_totals
 from .timeline import Timeline
 from .workers import Workers
@@ -36,8 +37,8 @@ class Tally:
         self.sources.append(source)
         return source
 
-    def result(self) -> dict[str, Any]:
-        """The summary as data (what ``--json`` prints)."""
+    def result(self, sizing: SizingAsk | None = None) -> dict[str, Any]:
+        """The summary as data (what ``--json`` prints); ``sizing``: what replica sizing was asked for."""
         requests, latency = request_totals(self.sources)
         workers = self.workers.as_list()
         return {
@@ -46,13 +47,14 @@ class Tally:
             "json_lines": self.json_lines,
             "text_lines": self.text_lines,
             "sources": [{"name": s.name, "lines": s.lines} for s in self.sources],
-            "first_timestamp": self.timeline.first,
+            "first_timestamp": self.timeline.first_timestamp(),
             "last_timestamp": self.timeline.last_timestamp(),
             "init": dict(Counter(worker["init"] for worker in workers)),
             "workers": workers,
             "workers_not_shown": self.workers.dropped,
             "requests": requests,
             "latency_ms": latency.as_dict(),
+            "sizing": plan(observe(latency, self.timeline), sizing or SizingAsk()),
             "failures": self.failures.as_list(),
             "failure_groups_not_shown": self.failures.dropped,
             "slow_runs": self.slow_runs.as_dict(),
