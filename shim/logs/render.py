@@ -317,6 +317,7 @@ def render_summary(result: dict[str, Any], echo: Echo) -> None:
         or result["failures"]
         or result["harmless"]
         or result["explained"]
+        or any(kind != "exiting" for kind in result["worker_events"]["counts"])
     )
     if not told and result["lines"]:
         echo("")

@@ -83,7 +83,7 @@ def _segments(text: str) -> list[_Segment]:
         elif current is None and segments and line[:1].isspace() and line.lstrip().startswith(_MESSAGE):
             _azureml_message(segments[-1], line.strip()[len(_MESSAGE) :])
         elif current is None and not segments:
-            lone_line = line.strip()
+            lone_line = unquote(line)
             if not EXCEPTION_LINE_RE.fullmatch(lone_line):
                 bare = bare_failure(lone_line)  # a known failure's message without its type
                 lone_line = f"{bare[0]}: {bare[1]}" if bare else ""
@@ -94,15 +94,29 @@ def _segments(text: str) -> list[_Segment]:
     return segments
 
 
+_QUOTES = ('"', "'", "`")
+
+
+def unquote(line: str) -> str:
+    """A line as pasted in quotes or backticks (``"FileNotFoundError: ..."``, ```NO_SUCHFILE : ...```), without them."""
+    text = line.strip()
+    if len(text) > 1 and text[0] in _QUOTES and text[-1] == text[0]:
+        return text[1:-1].strip()
+    return text
+
+
 #: azureml-core's exceptions print their message on a line of its own: ``X: X:`` then ``\tMessage: ...``.
 _MESSAGE = "Message: "
 
 
 def _azureml_message(segment: _Segment, message: str) -> None:
-    """The message of ``ModelNotFoundException: ModelNotFoundException:`` is on the ``Message:`` line after it."""
+    """The message of ``ModelNotFoundException: ModelNotFoundException:`` is on the ``Message:`` line after it;
+    so is the rest of a message that ends with the name of the azureml-core exception it wraps."""
     kind, _, said = segment.line.partition(": ")
     if said.strip().rstrip(":") in ("", kind.rpartition(".")[2]) and message:
         segment.line = f"{kind.rstrip(':')}: {message}"
+    elif said.rstrip().endswith(":") and message:  # "... details: WebserviceException:" wraps one printed so
+        segment.line = f"{segment.line.rstrip()} {message}"
 
 
 def frame_files(text: str) -> list[str]:
@@ -132,12 +146,14 @@ def _exception(line: str) -> dict[str, Any]:
 
 
 def _user_frame(chosen: _Segment, chain: list[_Segment]) -> Frame | None:
-    """The user's innermost frame of the exception named, else of the chain from its root; else its last frame."""
+    """The user's innermost frame of the exception named, else of the chain from its root; None when no frame
+    is the user's (a paste of library frames only): the server's, a package's or compiled code is no place to
+    fix, and a failure is grouped by where the user's code is."""
     for segment in (chosen, *chain):
         user = [frame for frame in segment.frames if not is_library(frame[0])]
         if user:
             return user[-1]
-    return chosen.frames[-1] if chosen.frames else None
+    return None
 
 
 def error_place(error: dict[str, Any] | None) -> str | None:

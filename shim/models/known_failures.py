@@ -55,7 +55,7 @@ def explain(kind: str | None, message: str | None, files: Sequence[str] = ()) ->
 _TRIGGERS = re.compile(
     r"numpy|NumPy|_ARRAY_API|Descriptors cannot|cannot import name|No module named|Can't get attribute|invalid load "
     r"key|Ran out of input|unsupported pickle protocol|not found|No such file or directory|MLmodel|No such artifact"
-    r"|NoneType"
+    r"|NoneType|Load model from|SavedModel file does not exist"
 )
 
 
@@ -78,10 +78,13 @@ _BARE = (
     (re.compile(r'Could not find an "MLmodel" configuration file'), "MlflowException"),
     (re.compile(r"numpy\.dtype size changed, may indicate binary incompatibility"), "ValueError"),
     (re.compile(r"Descriptors cannot (?:not )?be created directly"), "TypeError"),
+    (re.compile(r"\[Errno 2\] No such file or directory: '"), "FileNotFoundError"),
+    (re.compile(r"NO_SUCHFILE : Load model from "), "onnxruntime.NoSuchFile"),  # onnxruntime's InferenceSession
+    (re.compile(r"SavedModel file does not exist at: "), "OSError"),  # TensorFlow's load_model
 )
 
 
-_BARE_FIRST = frozenset("MNCnD")
+_BARE_FIRST = frozenset("MNCnD[S")
 
 
 def bare_failure(line: str) -> tuple[str, str] | None:
@@ -278,6 +281,14 @@ def _missing_module(kind: str, message: str, files: list[str]) -> Known | None:
     if match is None or kind not in ("", "ModuleNotFoundError", "ImportError"):
         return None
     module = match.group(1)
+    if module == "main" and any(_base(f) == "aml_blueprint.py" for f in files):
+        return Known(
+            "old_server_entry",
+            "the old inference server (/var/azureml-server) imports the entry script under the name main, and found "
+            "none: the image has no entry script where the deployment said (entry_script, source_directory); "
+            "it is not a package to install",
+            {"module": module},
+        )
     top = module.partition(".")[0]
     unpickling = in_loader(files)
     if top.startswith("_"):  # a library's internal module, not a distribution
@@ -405,6 +416,23 @@ def _pickle_bytes(kind: str, message: str, files: list[str]) -> Known | None:
 _GET_MODEL_PATH_RE = re.compile(r"Model (\S+?)(?::(\S+))? not found in cache(?: at (\S+?) or in current working)?")
 
 
+_WORKSPACE_MODEL_RE = re.compile(r"Model with name (\S+?),? version (\S+?) not found in provided workspace")
+
+
+def _workspace_model(kind: str, message: str, files: list[str]) -> Known | None:
+    """azureml-core's ``Model(ws, name, version)`` when the workspace has no such model: the deploying side."""
+    match = _WORKSPACE_MODEL_RE.search(message)
+    if match is None:
+        return None
+    name, version = match.groups()
+    return Known(
+        "registered_model_missing",
+        f"the workspace has no model {name} version {version}: check the name and version (az ml model list "
+        "--name NAME), and that the code is connected to the workspace the model was registered in",
+        {"model_name": name, "version": version},
+    )
+
+
 def _get_model_path(kind: str, message: str, files: list[str]) -> Known | None:
     match = _GET_MODEL_PATH_RE.search(message)
     if match is None and kind in ("ModelNotFoundException", "WebserviceException"):
@@ -423,7 +451,10 @@ def _get_model_path(kind: str, message: str, files: list[str]) -> Known | None:
     )
 
 
-_NO_SUCH_FILE_RE = re.compile(r"No such file or directory: '([^']+)'")
+#: A missing file's path, as the loaders say it: Python's OSError, onnxruntime's, TensorFlow's SavedModel loader.
+_NO_SUCH_FILE_RE = re.compile(
+    r"No such file or directory: '([^']+)'|Load model from (\S+?) failed|SavedModel file does not exist at: (\S+)"
+)
 _MODELS_RE = re.compile(r"(.*?/azureml-models)/([^/]+)(?:/([^/]+))?(?:/(.+))?$")
 
 
@@ -431,10 +462,12 @@ def _missing_model_file(kind: str, message: str, files: list[str]) -> Known | No
     match = _NO_SUCH_FILE_RE.search(message)
     if match is None:
         return None
-    path = match.group(1)
+    path = next(group for group in match.groups() if group)
     facts: dict[str, Any] = {"path": path}
     layout = _MODELS_RE.match(path)
     if layout is None:
+        if path.startswith(_APP_ROOT) and path.endswith(".py"):
+            return _entry_script_missing(path, facts)
         if path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path) or "://" in path:
             return None
         return Known(
@@ -473,6 +506,20 @@ def _missing_model_file(kind: str, message: str, files: list[str]) -> Known | No
         "model_layout",
         f"{path} does not exist: models are mounted at azureml-models/<name>/<version>/; build the path from "
         f"AZUREML_MODEL_DIR ({REGISTERED_FOLDER})",
+        facts,
+    )
+
+
+_APP_ROOT = "/var/azureml-app/"
+
+
+def _entry_script_missing(path: str, facts: dict[str, Any]) -> Known:
+    """The server looks for the scoring script where the deployment says it is, under /var/azureml-app."""
+    return Known(
+        "entry_script_path",
+        f"the server found no scoring script at {path}: Azure ML puts the deployment's code folder "
+        "(code_configuration.code) under /var/azureml-app keeping its name, and scoring_script is relative to that "
+        "folder; check both in the deployment YAML (score-shim check --deployment lays them out as Azure ML does)",
         facts,
     )
 
@@ -528,6 +575,7 @@ _RULES = (
     _pickle_bytes,
     _mlflow_layout,
     _get_model_path,
+    _workspace_model,
     _missing_model_file,
     _none_path,
 )

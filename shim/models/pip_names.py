@@ -66,6 +66,8 @@ TABLE: dict[str, tuple[str, ...]] = {
     "azureml.contrib.services": ("azureml-inference-server-http", "azureml-defaults"),
     "azureml_inference_server_http": ("azureml-inference-server-http", "azureml-defaults"),
     "azureml.core": ("azureml-core", "azureml-defaults"),
+    # The old images' server (/var/azureml-server) imports azureml.api, which only azureml-defaults brings.
+    "azureml.api": ("azureml-defaults",),
     # https://pypi.org/project/inference-schema/
     "inference_schema": ("inference-schema",),
     # https://mlflow.org/docs/latest/: mlflow-skinny is the same `mlflow` without the UI and server

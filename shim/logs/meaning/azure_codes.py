@@ -29,6 +29,17 @@ AZURE_CODES: dict[str, Explanation] = {
         "open the build log (the error gives its path in the workspace's storage) and run score-shim logs on it; "
         "try the conda file locally (conda env create -f conda.yaml) and pin the versions that work",
     ),
+    # SDK v1's name for the same failure: {"code": "EnvironmentBuildFailed", "message": "Failed building the
+    # Environment."} in a WebserviceException.
+    "EnvironmentBuildFailed": _code(
+        "EnvironmentBuildFailed",
+        "the environment's image failed to build",
+        "Azure ML could not build the Docker image of the deployment's environment: most often a package of the "
+        "conda file cannot be installed (a wrong name or version, pins that conflict)",
+        "open the image build log (the workspace's Environments page, or the log URL in the error) and run "
+        "score-shim logs on it; try the conda file locally (conda env create -f conda.yaml)",
+        "#error-imagebuildfailure",
+    ),
     "OutOfQuota": _code(
         "OutOfQuota",
         "a quota was exhausted",

@@ -119,6 +119,17 @@ def _details(code: str, message: str) -> dict[str, str]:
     return {}
 
 
+def entry_script_errors(lines: list[str]) -> list[str]:
+    """The errors ``Error in entry script, <error>`` names (``ModuleNotFoundError: No module named 'x'``)."""
+    found = []
+    for line in lines:
+        if "Error in entry script" in line:
+            entry = _ENTRY_RE.search(line)
+            if entry:
+                found.append(entry.group(1).strip().replace("\\'", "'"))
+    return found
+
+
 def _read_v1(notes: Notes, line: str) -> None:
     """azureml-core's deployment failures: the polling's end, and the entry script's error it carries."""
     entry = _ENTRY_RE.search(line)

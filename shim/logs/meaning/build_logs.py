@@ -28,6 +28,7 @@ MARKERS = (  # literals: `shim.logs.meaning.platform` makes one search of them
     "ResolutionImpossible",
     "Cannot install ",
     "The conflict is caused by",
+    "requires a different Python",
 )
 
 _BUILD = "#generic-image-build-failure"
@@ -63,10 +64,21 @@ PIP_CONFLICT = Explanation(
     _BUILD,
 )
 
+PIP_PYTHON = Explanation(
+    "the environment's set-up failed: a package needs another Python version",
+    "pip refused a package because the environment's Python is outside the versions the package supports "
+    "(its Requires-Python)",
+    "in the environment's conda file, raise the python version (dependencies: - python=3.X) to one the package "
+    "supports, or pin an older release of the package that still supports this Python; " + _TRY,
+    _BUILD,
+)
+
 _COLOUR_RE = re.compile(r"(?:\x1b)?\[[0-9;]*m")  # Docker's colour codes, with or without their escape
 _LISTED_RE = re.compile(r"\s+-\s+(\S.*?)\s*$")  # conda's list: "  - scikit-learn==0.24.3"
 _PIP_MISSING_RE = re.compile(r"(?:satisfies the requirement|No matching distribution found for) (\S+)")
 _VERSIONS_RE = re.compile(r"\(from versions: ([^)]*)\)")
+# pip: "ERROR: Package 'setuptools' requires a different Python: 3.7.13 not in '>=3.8'"
+_PYTHON_RE = re.compile(r"Package '([^']+)' requires a different Python: (\S+) not in '([^']+)'")
 _CANNOT_RE = re.compile(r"Cannot install (.*?) because these package versions have conflicting dependencies")
 _CONDA = {
     "PackagesNotFoundError": "conda-packages-not-found",
@@ -109,6 +121,11 @@ def _read_line(notes: Notes, line: str) -> str | None:
         if versions:
             details["versions found"] = _last(versions.group(1))
         notes.add("pip-version-not-found", PIP_NOT_FOUND, line, details, repeat="No matching" in line)
+        return None
+    python = _PYTHON_RE.search(line)
+    if python:
+        package, have, needs = python.groups()
+        notes.add("pip-python-version", PIP_PYTHON, line, {"package": package, "python": have, "requires": needs})
         return None
     cannot = _CANNOT_RE.search(line)
     if cannot:

@@ -14,22 +14,25 @@ from typing import Any
 from ...models.known_failures import bare_failure, explain, may_explain
 from ..readers.fragments import is_flattened, unflatten
 from ..record import Record
-from ..tracebacks import EXCEPTION_LINE_RE, analyse_traceback, frame_files
+from ..tracebacks import EXCEPTION_LINE_RE, analyse_traceback, frame_files, unquote
 
 _HEADER = "Traceback (most recent call last)"
 
 
 def tells_failure(record: Record, message: str) -> bool:
     """Whether the record holds a traceback (or, for a bare record, a fragment of one)."""
-    if message.startswith("Exception in worker process"):
-        return False  # gunicorn's: `shim.logs.meaning.gunicorn`
+    if message.startswith(("Exception in worker process", "WORKER TIMEOUT")):
+        return False  # gunicorn's (a timed-out worker's stack follows its line): `shim.logs.meaning.gunicorn`
     if record.traceback or message.startswith("Encountered Exception") or _HEADER in message[:200]:
         return True
     if record.logger:
         return False
     if is_flattened(message):
         return True
-    return not record.lines and (EXCEPTION_LINE_RE.fullmatch(message) is not None or bare_failure(message) is not None)
+    if any(line.strip() for line in record.lines):  # blank lines after it (prose follows) do not count
+        return False
+    line = unquote(message)
+    return EXCEPTION_LINE_RE.fullmatch(line) is not None or bare_failure(line) is not None
 
 
 def read_error(text: str) -> tuple[dict[str, Any] | None, str | None]:

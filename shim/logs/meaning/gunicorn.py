@@ -11,11 +11,13 @@ from ..tally.sources import Source, count_route
 from ..tally.totals import Tally
 from ..tally.workers import replica_name
 from ..tracebacks import short_error
-from .exceptions import read_error
+from .exceptions import diagnose, read_error
 
 _PID_RE = re.compile(r"pid:? ?(\d+)")
 _EXIT_RE = re.compile(r"Worker \(pid:(\d+)\) exited with code (\d+)")
 _SIGNAL_RE = re.compile(r"Worker \(pid:(\d+)\) was sent (\w+)!")
+# gunicorn 20's words for the same: "Worker with pid 34 was terminated due to signal 9"
+_TERMINATED_RE = re.compile(r"Worker with pid (\d+) was terminated due to signal (\d+)")
 
 
 def on_gunicorn_message(tally: Tally, record: Record, message: str) -> None:
@@ -32,7 +34,7 @@ def on_gunicorn_message(tally: Tally, record: Record, message: str) -> None:
     elif message.startswith("WORKER TIMEOUT"):
         match = _PID_RE.search(message)
         _worker_ended(tally, record, "WORKER TIMEOUT", int(match.group(1)) if match else None, message)
-    elif message.startswith("Worker (pid:"):
+    elif message.startswith(("Worker (pid:", "Worker with pid")):
         _worker_exited(tally, record, message)
     elif message.startswith("Worker exiting"):
         events.counts["exiting"] += 1
@@ -42,15 +44,7 @@ def on_gunicorn_message(tally: Tally, record: Record, message: str) -> None:
         kind = message[len("Reason: ") :].split("\n", 1)[0].strip().rstrip(".")
         _worker_ended(tally, record, kind, None, message)
     elif message.startswith("Exception in worker process"):
-        # Old servers: init() raised through gunicorn's worker boot.
-        error, phase = read_error(message)
-        stage = "import" if phase == "import" else "init"
-        worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
-        if worker is not None and not worker.from_shim:
-            worker.init = "failed"
-            worker.phase = "import" if stage == "import" else None  # init() is what the table shows
-            worker.error = short_error(error)
-        tally.failures.add(stage, error, None, record.timestamp, None)
+        _worker_failed_to_load(tally, record, message)
 
 
 def _worker_exited(tally: Tally, record: Record, message: str) -> None:
@@ -58,6 +52,12 @@ def _worker_exited(tally: Tally, record: Record, message: str) -> None:
     exited = _EXIT_RE.match(message)
     if exited:
         _worker_ended(tally, record, f"exited with code {exited.group(2)}", int(exited.group(1)), message)
+        return
+    terminated = _TERMINATED_RE.match(message)
+    if terminated:
+        number = int(terminated.group(2))
+        kind = "SIGKILL (out of memory?)" if number == 9 else f"terminated by signal {number}"
+        _worker_ended(tally, record, kind, int(terminated.group(1)), message)
         return
     signalled = _SIGNAL_RE.match(message)
     if signalled:
@@ -90,3 +90,28 @@ def count_access(source: Source, message: str, http: dict[str, Any] | None) -> N
     if isinstance(duration, (int, float)) and path == "/score":
         source.latency_access.add(float(duration))
     count_route(source.routes_access, method, path)
+
+
+def _worker_failed_to_load(tally: Tally, record: Record, message: str) -> None:
+    """``Exception in worker process``: the worker failed to load the app (old servers import the entry script
+    and run init() there). Its stage is the frames' (module level: the import; none when they do not say); a
+    traceback cut in the paste still counts as this worker's failure, said so."""
+    error, phase = read_error(message)
+    if phase is None and ", in <module>" in message:
+        phase = "import"
+    if error is None:
+        error = {
+            "type": "Exception in worker process",
+            "message": "the worker failed to load the app; the traceback that says why is cut in these lines",
+        }
+    if record.pid is None:  # old images' gunicorn lines name no pid: the worker that is booting
+        pending = tally.workers.sole_pending(record.stream, record.host)
+        record.pid = pending.pid if pending is not None else None
+    worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
+    diagnosis = diagnose(error, message)
+    if worker is not None and not worker.from_shim:
+        worker.init = "failed"
+        worker.phase = "import" if phase == "import" else None  # init() is what the table shows
+        worker.error = short_error(error)
+        worker.diagnosis = diagnosis
+    tally.failures.add(phase, error, None, record.timestamp, diagnosis)

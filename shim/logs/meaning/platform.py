@@ -21,11 +21,12 @@ import re
 from ..record import Record
 from ..tally.totals import Tally
 from .azure_errors import MARKERS as AZURE_MARKERS
-from .azure_errors import read_azure_errors
+from .azure_errors import entry_script_errors, read_azure_errors
 from .build_logs import MARKERS as BUILD_MARKERS
 from .build_logs import read_build_log
 from .events import MARKERS as EVENT_MARKERS
 from .events import read_events
+from .exceptions import diagnose
 from .exit_codes import OOM_KILLED, explain_signal
 from .notes import Notes
 from .pod_state import CRASH_LOOP, IMAGE_PULL, read_pod_state
@@ -71,6 +72,10 @@ def on_platform_text(tally: Tally, record: Record, text: str) -> None:
     read_build_log(notes, lines)
     _read_words(notes, lines)
     notes.flush()
+    for line in entry_script_errors(lines):  # score.py's own error, which the shared diagnosis may know
+        kind, _, message = line.partition(": ")
+        error = {"type": kind, "message": message}
+        tally.failures.add(None, error, None, record.timestamp, diagnose(error))
 
 
 def _read_words(notes: Notes, lines: list[str]) -> None:

@@ -16,7 +16,14 @@ from .exit_codes import V1_GUIDE
 from .notes import Notes
 
 #: Literals (`shim.logs.meaning.platform` makes one search of them); "0/3 nodes are available" comes with one.
-MARKERS = ("FailedScheduling", "Couldn't Schedule", "Insufficient ", "Too many pods", "Kubernetes unschedulable")
+MARKERS = (
+    "FailedScheduling",
+    "Couldn't Schedule",
+    "Insufficient ",
+    "Too many pods",
+    "Kubernetes unschedulable",
+    "resource insufficient",
+)
 
 _MORE = "add nodes to the cluster (or scale its node pool), use a node SKU with more {what}, "
 _LESS = (
@@ -78,6 +85,13 @@ COULD_NOT_SCHEDULE = Explanation(
 _NODES_RE = re.compile(r'(\d+)/(\d+) nodes are available:\s*(.*?)(?:\.(?:\s|"|\\n|$)|"|\\n|$)')
 _REASON_RE = re.compile(r"(\d+) (.+)")
 _WAITED_RE = re.compile(r"Couldn't Schedule because .*? after trying for ([\d:]+)")
+# The old AKS web services' own words: "Unschedulable: CPU/Memory resource insufficient, 1 replicas
+# unschedulable. Please add more node(s) with SKU more than 1.1 CPU Cores and 2.6GB Memory ..."
+_SHORT_RE = re.compile(
+    r"(CPU/Memory|CPU|Memory|GPU) resource insufficient(?:, (\d+) replicas unschedulable)?"
+    r"(?:.*?more than ([\d.]+ CPU Cores?)(?: and ([\d.]+ ?GB Memory))?)?",
+    re.I,
+)
 
 
 def read_scheduling(notes: Notes, lines: list[str]) -> None:
@@ -93,6 +107,24 @@ def read_scheduling(notes: Notes, lines: list[str]) -> None:
             notes.add("could-not-schedule", COULD_NOT_SCHEDULE, line, {"waited": waited.group(1)})
         elif not told and "FailedScheduling" in line:
             notes.add("unschedulable", UNSCHEDULABLE["other"], line)
+        elif "resource insufficient" in line:
+            _read_short_form(notes, line)
+
+
+def _read_short_form(notes: Notes, line: str) -> None:
+    """``Unschedulable: CPU/Memory resource insufficient, ...``: what was short, and what a node must have."""
+    match = _SHORT_RE.search(line)
+    if match is None:
+        return
+    what, replicas, cores, memory = match.groups()
+    short = what.lower()
+    kind = "gpu" if short == "gpu" else "memory" if short == "memory" else "cpu"
+    details = {"resource": what}
+    if replicas:
+        details["replicas unschedulable"] = replicas
+    if cores:
+        details["a node needs more than"] = cores + (f" and {memory}" if memory else "")
+    notes.add(f"unschedulable-{kind}", UNSCHEDULABLE[kind], line, details)
 
 
 def _read_reasons(notes: Notes, line: str, nodes: re.Match[str]) -> bool:
