@@ -164,3 +164,26 @@ def test_a_wrapped_azureml_core_message_on_its_own_line_is_read(tmp_path: Path) 
     group = only_failure(data)
     assert group["message"].endswith("Model with name churn, version 7 not found in provided workspace")
     assert "the workspace has no model churn version 7" in group["diagnosis"]
+
+
+def test_an_azure_error_on_one_json_line_is_read_by_its_codes(tmp_path: Path) -> None:
+    error = {
+        "code": "BadRequest",
+        "message": "The request is invalid.",
+        "details": [{"code": "OutOfQuota", "message": "Not enough quota available for Standard_DS3_v2."}],
+    }
+    _, data = logs(tmp_path, json.dumps(error) + "\n")
+    assert [finding["kind"] for finding in data["explained"]] == ["OutOfQuota"]
+
+
+def test_a_buildkit_build_log_names_the_packages(tmp_path: Path) -> None:
+    text = (
+        "#9 41.87 PackagesNotFoundError: The following packages are not available from current channels:\n"
+        "#9 41.87 \n"
+        "#9 41.87   - scikit-learn==0.19.7\n"
+        "#9 41.87   - lightgbm==9.9\n"
+    )
+    _, data = logs(tmp_path, text)
+    [finding] = data["explained"]
+    assert finding["kind"] == "conda-packages-not-found"
+    assert finding["details"]["packages"] == "scikit-learn==0.19.7, lightgbm==9.9"

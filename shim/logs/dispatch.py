@@ -11,6 +11,7 @@ from functools import partial
 
 from .fast_path import read_shim_fast
 from .meaning.messages import on_json_item, on_text_record
+from .meaning.platform import on_platform_text
 from .readers.joined import GUNICORN_MARK, SECOND_TIME_RE, split_joined
 from .readers.shim_json import parse_json_line, read_json_object
 from .record import Record
@@ -64,7 +65,12 @@ class LineReader:
         if self.text.open:  # a JSON line ends the text record (a traceback) open on its stream
             self.text.close(stream)
         self.tally.json_lines += 1
-        on_json_item(self.tally, read_json_object(obj, stream, self.source))
+        item = read_json_object(obj, stream, self.source)
+        on_json_item(self.tally, item)
+        if isinstance(item, Record) and not item.logger and ("code" in obj or "error" in obj):
+            # An Azure error on one line ({"code": ..., "details": [{"code": ...}]}): its codes are keys, which
+            # the record's message does not hold.
+            on_platform_text(self.tally, item, line)
         return True
 
     def select_source(self, name: str) -> None:

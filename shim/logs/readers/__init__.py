@@ -16,7 +16,7 @@ from ..tally.sources import Source
 from .fragments import read_fragment_line, read_quote_prefix
 from .gunicorn import read_access_line, read_gunicorn_line
 from .old_server import read_old_server_line
-from .prefixes import Prefix, read_kubectl_prefix, read_timestamp_prefix
+from .prefixes import Prefix, read_buildkit_prefix, read_kubectl_prefix, read_timestamp_prefix
 from .runit import read_runit_line
 from .server_text import read_server_line
 from .supervisord import read_supervisord_line
@@ -37,9 +37,10 @@ RECORD_READERS: tuple[RecordReader, ...] = (
 PLAIN_READERS: tuple[RecordReader, ...] = (read_access_line, read_fragment_line)
 
 #: What is put in front of a line, stripped in this order: a quote (``> ``), then what kubectl and docker add
-#: (``kubectl logs --prefix --timestamps``).
+#: (``kubectl logs --prefix --timestamps``), then BuildKit's step and time (``#12 3.482 ``).
 PREFIX_READERS: tuple[Callable[[str], Prefix | None], ...] = (
     read_quote_prefix,
     read_kubectl_prefix,
     read_timestamp_prefix,
+    read_buildkit_prefix,
 )

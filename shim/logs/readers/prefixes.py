@@ -8,6 +8,8 @@ from typing import NamedTuple
 # kubectl logs --prefix: "[pod/my-deployment-7d9c/inference-server] ..."
 _KUBECTL_PREFIX_RE = re.compile(r"\[(pod/[^\]/]+)(?:/[^\]]*)?\] ")
 # docker logs --timestamps / kubectl logs --timestamps: "2026-11-25T17:27:42.123456789Z ..."
+# docker buildx / BuildKit's plain progress: "#12 3.482 PackagesNotFoundError: ..." (step, seconds into it)
+_BUILDKIT_RE = re.compile(r"#\d+ \d+\.\d+ ")
 _RFC3339_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
 
 
@@ -33,3 +35,12 @@ def read_timestamp_prefix(line: str) -> Prefix | None:
         return None
     match = _RFC3339_RE.match(line)
     return Prefix(None, match.group(0)[:-1], match.end()) if match else None
+
+
+def read_buildkit_prefix(line: str) -> Prefix | None:
+    """BuildKit's ``#12 3.482 `` before each line of a build step: without it, conda's indented package list
+    stays indented and joins its message (`shim.logs.meaning.build_logs` names the packages)."""
+    if line[:1] != "#" or not line[1:2].isdigit():
+        return None
+    match = _BUILDKIT_RE.match(line)
+    return Prefix(None, None, match.end()) if match else None
