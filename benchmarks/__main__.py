@@ -102,6 +102,7 @@ def _figures(results: dict[str, Any]) -> list[Figure]:
         figures += [
             Figure("logs: shim JSON lines", json_lps, "lines/s", f">= {target:,}", json_lps >= target),
             Figure("logs: server text lines", text_lps, "lines/s", "", None),
+            Figure("logs: older images' and platform lines", read["field"]["lines_per_s"], "lines/s", "", None),
         ]
     if "lines" in results:  # a line to a pipe, with and without the lock that keeps processes' lines whole
         added = results["lines"]["added_us_per_line"]
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"model probe: {rounds} rounds on 3 files and on {probe.FILES:,} files (creating them takes a while)")
     results["probe"] = probe.measure(rounds)
     log_lines = 100_000 if args.quick else 400_000
-    _say(f"score-shim logs: {rounds} rounds over {log_lines:,} JSON lines and {log_lines:,} text lines")
+    _say(f"score-shim logs: {rounds} rounds over {log_lines:,} lines each: the shim's JSON, server text, field")
     results["logs"] = logs.measure(rounds, log_lines)
     pipe_lines = 5_000 if args.quick else 20_000
     _say(f"lines to a pipe: {rounds} rounds x {pipe_lines:,} lines, with and without the cross-process lock")
