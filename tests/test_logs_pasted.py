@@ -187,3 +187,23 @@ def test_a_buildkit_build_log_names_the_packages(tmp_path: Path) -> None:
     [finding] = data["explained"]
     assert finding["kind"] == "conda-packages-not-found"
     assert finding["details"]["packages"] == "scikit-learn==0.19.7, lightgbm==9.9"
+
+
+def test_a_traceback_pasted_from_a_web_page_and_ipythons_frame_lines(tmp_path: Path) -> None:
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "&lt;stdin&gt;", line 1, in &lt;module&gt;\n'
+        "~/anaconda3/lib/python3.8/site-packages/azureml/core/webservice/webservice.py in wait_for_deployment(self)\n"
+        "    923                     raise WebserviceException(\n"
+        "ModelNotFoundException: ModelNotFoundException:\n"
+        "\tMessage: Model churn not found in cache or in root at ./churn\n"
+    )
+    _, data = logs(tmp_path, text)
+    group = only_failure(data)  # the IPython frame line is no exception of its own
+    assert group["type"] == "ModelNotFoundException" and group["place"] is None  # <stdin>, decoded, is no file
+    assert "get_model_path('churn') found no model" in group["diagnosis"]
+
+
+def test_ruamel_is_installed_as_ruamel_yaml(tmp_path: Path) -> None:
+    _, data = logs(tmp_path, "ModuleNotFoundError: No module named 'ruamel'\n")
+    assert "add ruamel.yaml to the environment's conda file" in only_failure(data)["diagnosis"]

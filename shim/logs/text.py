@@ -6,6 +6,8 @@ finished when its stream's next record opens, when a JSON line comes on the stre
 
 from __future__ import annotations
 
+import html
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -14,6 +16,8 @@ from .readers import PLAIN_READERS, PREFIX_READERS, RECORD_READERS, RecordReader
 from .record import Record
 from .tally.sources import Source
 from .tally.totals import Tally
+
+_ENTITY_RE = re.compile(r"&(?:lt|gt|quot|amp|#39|#x27);")
 
 
 class TextReader:
@@ -29,6 +33,8 @@ class TextReader:
         """A line that is not one of the shim's JSON lines; returns the record it opened or continued."""
         stream = source.name
         timestamp: str | None = None
+        if "&" in line and _ENTITY_RE.search(line):  # pasted from a web page: &lt;module&gt;, &quot;...&quot;
+            line = html.unescape(line)
         for read_prefix in PREFIX_READERS:
             prefix = read_prefix(line)
             if prefix is not None:

@@ -24,6 +24,8 @@ _CHAIN_MARKERS = ("The above exception was the direct cause", "During handling o
 #: ``ModuleNotFoundError: No module named 'lightgbm'``: an exception line on its own (dotted names allowed).
 EXCEPTION_LINE_RE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Timeout))(?::\s?(.*))?")
 _SERVER_WRAPPERS = ("UserScriptException", "UserScriptImportException")
+#: How an exception line starts: a (dotted) name, then a colon or the end of the line.
+_EXCEPTION_HEAD_RE = re.compile(r"[A-Za-z_][\w.]*(?::|\s*$)")
 
 
 class _Segment:
@@ -77,6 +79,8 @@ def _segments(text: str) -> list[_Segment]:
         elif line.startswith(_CHAIN_MARKERS):
             chained = True
         elif current is not None and line and not line[0].isspace():
+            if not _EXCEPTION_HEAD_RE.match(line):
+                continue  # not an exception line: IPython's "path in function(args)", a code line pasted flush
             current.line = line.strip()
             segments.append(current)
             current = None

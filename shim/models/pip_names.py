@@ -68,6 +68,8 @@ TABLE: dict[str, tuple[str, ...]] = {
     "azureml.core": ("azureml-core", "azureml-defaults"),
     # The old images' server (/var/azureml-server) imports azureml.api, which only azureml-defaults brings.
     "azureml.api": ("azureml-defaults",),
+    # https://pypi.org/project/ruamel.yaml/: `pip install ruamel.yaml`, `import ruamel.yaml` (ruamel is its namespace)
+    "ruamel": ("ruamel.yaml",),
     # https://pypi.org/project/inference-schema/
     "inference_schema": ("inference-schema",),
     # https://mlflow.org/docs/latest/: mlflow-skinny is the same `mlflow` without the UI and server
