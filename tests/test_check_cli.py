@@ -105,6 +105,28 @@ def test_a_status_that_run_chooses_is_the_status_reported(tmp_path: Path) -> Non
     assert "the server would answer 422" in done.stdout and "answer 200" not in done.stdout
 
 
+def test_a_binary_body_is_sent_as_it_is_with_its_content_type(tmp_path: Path) -> None:
+    script = tmp_path / "score.py"
+    script.write_text(
+        "import json\n"
+        "from azureml.contrib.services.aml_request import rawhttp\n"
+        "from azureml.contrib.services.aml_response import AMLResponse\n"
+        "def init():\n    pass\n"
+        "@rawhttp\n"
+        "def run(request):\n"
+        "    data = request.get_data()\n"
+        "    seen = {'bytes': len(data), 'png': data[:4] == b'\\x89PNG', 'type': request.headers['Content-Type']}\n"
+        "    return AMLResponse(seen, 200, json_str=True)\n",
+        encoding="utf-8",
+    )
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # not UTF-8, not JSON
+    data, done = report(str(script), "--input", f"@{image}", "--content-type", "image/png", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert data["input"]["bytes"] == 264 and data["input"]["content_type"] == "image/png"
+    assert json.loads(data["run"]["output"]["text"]) == {"bytes": 264, "png": True, "type": "image/png"}
+
+
 def test_input_schema_script_without_input_uses_the_schema_sample(tmp_path: Path) -> None:
     data, done = report(str(SCRIPTS / "schema.py"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr

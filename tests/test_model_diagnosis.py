@@ -47,7 +47,7 @@ def test_unset_model_dir_is_named(scripts: Path, log_dir: Path) -> None:
     server = _failed_start(scripts, log_dir, "model_unset_dir.py")
     [failed] = server.events("shim.init.failed")
     assert failed["error"]["type"] == "TypeError"
-    assert failed["diagnosis"].startswith("AZUREML_MODEL_DIR is not set: pass --model-dir to `score-shim serve`")
+    assert failed["diagnosis"].startswith("AZUREML_MODEL_DIR is not set: pass the model folder (score-shim check")
     assert failed["diagnosis_facts"]["variable"] == "AZUREML_MODEL_DIR"
     [probe] = server.events("shim.model.probe")
     assert probe["layout"] == "unset"

@@ -179,6 +179,13 @@ def _one_script(
     help="The request body (JSON), or @FILE to read it from a file (@- for stdin).  "
     "[default: the @input_schema sample, else {}]",
 )
+@click.option(
+    "--content-type",
+    metavar="TYPE",
+    default="application/json",
+    show_default=True,
+    help="The request's Content-Type; other than JSON, --input is sent as it is (@FILE read as bytes: an image).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check(
     script: Path | None,
@@ -186,6 +193,7 @@ def check(
     model_path: Path | None,
     model_dir: Path | None,
     input_: str | None,
+    content_type: str,
     as_json: bool,
 ) -> None:
     """Check SCORE_PY before deploying: load it as the server does, run init() and one run() in this process,
@@ -206,6 +214,7 @@ def check(
     Examples:
       score-shim check score.py --model-dir ./azureml-models/my-model/1 --input '{"data": [[1, 2, 3]]}'
       score-shim check score.py --input @sample-request.json --json | jq .run
+      score-shim check score.py --input @cat.png --content-type image/png     # a @rawhttp run()
       score-shim check --deployment blue-deployment.yml --input @sample-request.json
       score-shim check --deployment blue-deployment.yml --model-path ./downloaded/my-model/model
     """
@@ -218,7 +227,7 @@ def check(
     if deployment is not None:
         from .check_deployment import check_deployment as runner
     try:
-        report, code = runner(CheckOptions(script, model_dir, input_, deployment, model_path))
+        report, code = runner(CheckOptions(script, model_dir, input_, deployment, model_path, content_type))
     except CheckError as error:
         raise _stop(str(error), error.code) from None
     if as_json:

@@ -45,6 +45,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C: the report says where init() or run() was (128
 
 #: How much of the input and of the result the report keeps.
 MAX_BODY_CHARS = 2_000
+JSON_TYPE = "application/json"
 MAX_RESULT_CHARS = 4_000
 #: The server's own default for SCORING_TIMEOUT_MS (its config.py: one hour).
 DEFAULT_SCORING_TIMEOUT_MS = 3_600_000
@@ -66,18 +67,29 @@ class CheckOptions:
     #: A deployment YAML to rehearse (then ``script`` is the one it names) and the model it cannot hold.
     deployment: Path | None = None
     model_path: Path | None = None
+    #: The request's Content-Type: JSON is checked before it is sent; anything else (an image for a @rawhttp
+    #: run(), text) is sent as it is, read as bytes from @FILE.
+    content_type: str = JSON_TYPE
 
 
 @dataclass(frozen=True)
 class Input:
     body: str
     source: str  # "--input", "@FILE path", "the @input_schema sample", "default"
+    content_type: str = JSON_TYPE
+    raw: bytes | None = None  # a body that is not JSON text, as read (``body`` then describes it)
+
+    def data(self) -> bytes:
+        return self.raw if self.raw is not None else self.body.encode("utf-8")
 
 
-def read_input(value: str | None) -> Input | None:
-    """The ``--input`` value as the request body, checked to be JSON; `CheckError` when it is not."""
+def read_input(value: str | None, content_type: str = JSON_TYPE) -> Input | None:
+    """The ``--input`` value as the request body, checked to be JSON; `CheckError` when it is not. With another
+    ``content_type`` the body is sent as it is (`_raw_input`)."""
     if value is None:
         return None
+    if content_type.split(";")[0].strip().lower() != JSON_TYPE:
+        return _raw_input(value, content_type)
     if value.startswith("@"):
         name = value[1:]
         if not name:
@@ -110,6 +122,24 @@ def read_input(value: str | None) -> Input | None:
             "give the request body, e.g. --input '{\"data\": [[1, 2]]}', or a file as --input @request.json."
         ) from None
     return Input(body, label)
+
+
+def _raw_input(value: str, content_type: str) -> Input:
+    """A body that is not JSON (an image, text, form data the user prepared), read as bytes from @FILE."""
+    if not value.startswith("@"):
+        data = value.encode("utf-8")
+        return Input(value, "--input", content_type, data)
+    name = value[1:]
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).expanduser().read_bytes()
+    except FileNotFoundError:
+        raise CheckError(f"--input @{name}: no such file.") from None
+    except IsADirectoryError:
+        raise CheckError(f"--input @{name}: is a folder; name the file to send.") from None
+    except OSError as error:
+        raise CheckError(f"--input @{name}: cannot be read: {error.strerror or error}.") from None
+    source = "standard input" if name == "-" else name
+    return Input(f"<{len(data):,} bytes of {content_type}>", f"--input @{source}", content_type, data)
 
 
 def _looks_like_a_file(text: str) -> bool:
@@ -283,17 +313,17 @@ def _safe_repr(value: Any) -> str:
         return f"<{type(value).__name__}: repr failed: {type(error).__name__}>"
 
 
-def _call_run(user_script: Any, body: str, report: dict[str, Any]) -> int:
-    """One POST /score with ``body``, through the server's own input parser; fills ``report['run']``."""
+def _call_run(user_script: Any, sent: Input, report: dict[str, Any]) -> int:
+    """One POST /score with ``sent``, through the server's own input parser; fills ``report['run']``."""
     import flask
     from azureml_inference_server_http.server.input_parsers import BadInput, InputError, UnsupportedInput
 
     request_id = f"check-{uuid.uuid4()}"
     app = flask.Flask("score_shim_check")
-    headers = {"Content-Type": "application/json", "x-request-id": request_id}
+    headers = {"Content-Type": sent.content_type, "x-request-id": request_id}
     run: dict[str, Any] = {"request_id": request_id}
     report["run"] = run
-    with app.test_request_context("/score", method="POST", data=body.encode("utf-8"), headers=headers):
+    with app.test_request_context("/score", method="POST", data=sent.data(), headers=headers):
         flask.g.request_id = request_id
         flask.g.client_request_id = ""
         try:
@@ -345,7 +375,7 @@ def check(options: CheckOptions) -> tuple[dict[str, Any], int]:
 
     Raises `CheckError` when the check cannot even start (a missing file, bad input, no server installed).
     """
-    given = read_input(options.input)
+    given = read_input(options.input, options.content_type)
     if options.script is None:
         raise CheckError("name your score.py, or a deployment YAML with --deployment.", EXIT_USAGE)
     script = _script_path(options.script)
@@ -425,7 +455,9 @@ def _check(script: Path, given: Input | None, report: dict[str, Any]) -> int:
 
     sent = given or _sample(wrapped_run, mode)
     report["input"] = {"source": sent.source, "body": clip(sent.body, MAX_BODY_CHARS), "chars": len(sent.body)}
-    return _call_run(user_script, sent.body, report)
+    if sent.raw is not None:
+        report["input"].update(content_type=sent.content_type, bytes=len(sent.raw))
+    return _call_run(user_script, sent, report)
 
 
 def scoring_timeout_ms() -> int:

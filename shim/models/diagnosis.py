@@ -39,7 +39,10 @@ SEARCH_ENTRIES = 20_000
 SEARCH_SECONDS = 0.5
 SEARCH_DEPTH = 8
 V2_NOTE = known_failures.REGISTERED_FOLDER
-UNSET_FIX = "pass --model-dir to `score-shim serve` / azmlinfsrv, or check the deployment's model"
+UNSET_FIX = (
+    "pass the model folder (score-shim check / serve --model-dir, azmlinfsrv --model_dir), or check the "
+    "deployment's model"
+)
 
 
 @dataclass
