@@ -29,7 +29,17 @@ ROOT = Path(__file__).resolve().parent.parent
 #: What the wheel installs.
 PACKAGES = ("shim", "score_wrappers")
 #: What the sdist holds (pyproject.toml's [tool.hatch.build.targets.sdist]); hatch adds .gitignore and PKG-INFO.
-SDIST_TOP = (*PACKAGES, "tests", "examples", "docker", "scripts", "benchmarks", "README.md", "pyproject.toml")
+SDIST_TOP = (
+    *PACKAGES,
+    "tests",
+    "examples",
+    "docker",
+    "scripts",
+    "benchmarks",
+    "docs",
+    "README.md",
+    "pyproject.toml",
+)
 SDIST_ADDED = ("PKG-INFO", ".gitignore")
 #: Folders a working tree collects, anywhere in a path; and files that are never source.
 UNWANTED_DIRS = re.compile(
