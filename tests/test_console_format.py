@@ -41,6 +41,7 @@ def test_every_line_of_a_failed_start_is_console_text_with_the_failure_once(
     assert "model='AZUREML_MODEL_DIR=" in probe and "'given'" not in probe  # a summary, not a Python dict
     failed = next(line for line in lines if "shim.init.failed" in line)
     assert failed.index("error=") < failed.index("diagnosis=")  # what failed, where, then why
+    assert "diagnosis_facts=" not in failed and "server_logged=" not in failed  # data for machines: JSON only
     assert re.search(r"error=\"FileNotFoundError: .* at \S+init_fails\.py:8\"", failed)
     assert text.count("Traceback (most recent call last)") == 1  # the shim's; the server's copy is folded
     noise = next(line for line in lines if "Error while fetching model IDs" in line)

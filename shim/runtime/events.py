@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .._version import __version__
 from ..stream import context
 from ..stream.configure import bridge_library_loggers, get_logger, report_internal_error
+from ..stream.console import register_view
 from . import access, memory, payload, serve_report
 
 log = get_logger("shim")
@@ -109,6 +110,19 @@ def init_failed(error: BaseException, started: float | None = None, *, phase: st
         from ..stream.processors import describe_exception
 
         serve_report.note_init_failure(phase, describe_exception(error), fields.get("diagnosis"))
+
+
+#: What a failure's line carries for machines (``score-shim logs``, ``jq``): the console shows the rest.
+_FOR_MACHINES = ("diagnosis_facts", "server_logged")
+
+
+def _failure_view(event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A failure on a terminal: the error, where and why; the facts behind the diagnosis stay in the JSON line."""
+    return {key: value for key, value in event_dict.items() if key not in _FOR_MACHINES}
+
+
+register_view("shim.init.failed", _failure_view)
+register_view("shim.run.failed", _failure_view)
 
 
 @_never_raises
