@@ -69,14 +69,14 @@ def test_unset_variable_of_the_users_own(model_dir: Path, monkeypatch: pytest.Mo
 def test_unset_azureml_model_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AZUREML_MODEL_DIR", raising=False)
     found = diagnose(lambda: Path(os.path.join(os.getenv("AZUREML_MODEL_DIR"), "m.pkl")))  # type: ignore[arg-type]
-    assert found.text.startswith("AZUREML_MODEL_DIR is not set: pass --model-dir")
+    assert found.text.startswith("AZUREML_MODEL_DIR is not set: pass the model folder (score-shim check")
 
 
 def test_environ_lookup_of_an_unset_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AZUREML_MODEL_DIR", raising=False)
     found = diagnose(lambda: os.environ["AZUREML_MODEL_DIR"])
     assert found.kind == "unset_variable"
-    assert found.text.startswith("AZUREML_MODEL_DIR is not set: pass --model-dir")
+    assert found.text.startswith("AZUREML_MODEL_DIR is not set: pass the model folder (score-shim check")
 
 
 def test_empty_glob_points_one_folder_down(model_dir: Path) -> None:
