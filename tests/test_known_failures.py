@@ -487,3 +487,17 @@ def test_the_server_and_its_bare_log_name_the_mlflow_model_folder(
     group = _logs(tmp_path, _bare_server_log(script, log_dir, mlflow_models), "bare-server.log")
     assert group["type"].endswith("MlflowException") and group["stage"] == "init"
     assert "keeps its folder name under AZUREML_MODEL_DIR" in group["diagnosis"]
+
+
+def test_a_run_that_fails_on_a_missing_module_is_diagnosed_in_the_container(tmp_path: Path, log_dir: Path) -> None:
+    """run()'s failures get the text-level diagnosis too (no file system walk per request), with the request id."""
+    script = tmp_path / "score.py"
+    script.write_text(
+        "def init():\n    pass\n\n\ndef run(raw_data):\n    import lightgbm_not_installed_here  # noqa: F401\n",
+        encoding="utf-8",
+    )
+    with running_server(script, log_dir) as server, server.client() as client:
+        assert client.post("/score", content=b"{}", headers={"x-request-id": "run-known-1"}).status_code == 500
+        event = server.wait_for_event("shim.run.failed", request_id="run-known-1")
+    assert event["error"]["type"] == "ModuleNotFoundError"
+    assert "add lightgbm-not-installed-here to the environment's conda file" in event["diagnosis"]

@@ -18,7 +18,7 @@ from .._version import __version__
 from ..stream import context
 from ..stream.configure import bridge_library_loggers, get_logger, report_internal_error
 from ..stream.console import register_view
-from . import access, memory, payload, serve_report
+from . import access, hold, memory, payload, serve_report
 
 log = get_logger("shim")
 
@@ -100,7 +100,7 @@ def init_ok(started: float) -> None:
 def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init", **details: Any) -> None:
     if phase in ("init", "import") and "diagnosis" not in details:
         details.update(_diagnosis_fields(error))  # a missing model, in plain words (shim.models.diagnosis)
-    if phase == "init" and isinstance(error, Exception):
+    if phase == "init" and isinstance(error, Exception) and not hold.enabled:  # held: the server sees no error
         details.update(access.fold_servers_init_copy())  # the server's copy of this traceback is folded here
     fields: dict[str, Any] = {"phase": phase, "error": error, **details}
     if started is not None:
@@ -135,6 +135,26 @@ def run_ok(started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | 
         if described is not None:
             fields["payload"] = described
         log.info("shim.run.ok", **fields)
+
+
+def _known_failure(error: BaseException) -> str | None:
+    """A run() failure that is one of the ecosystem's known breakages (a module the environment lacks, numpy's
+    binary mismatch, ...), from its type, message and frames only: per failing request, no file system walk."""
+    try:
+        from ..models import known_failures  # here: failures only, not on `import shim` (import time)
+
+        kind, message = type(error).__name__, str(error)
+        if not known_failures.may_explain(kind, message):
+            return None
+        files: list[str] = []
+        tb = error.__traceback__
+        while tb is not None and len(files) < 200:
+            files.append(tb.tb_frame.f_code.co_filename)
+            tb = tb.tb_next
+        found = known_failures.explain(kind, message, files)
+        return found.text if found is not None else None
+    except Exception:
+        return None
 
 
 def _system_exit_diagnosis(error: SystemExit) -> str:
@@ -180,6 +200,10 @@ def run_failed(
         )
     elif isinstance(error, SystemExit):
         fields["diagnosis"] = _system_exit_diagnosis(error)
+    else:
+        known = _known_failure(error)
+        if known is not None:
+            fields["diagnosis"] = known
     if payload.enabled:
         fields["payload"] = payload.describe(args, kwargs)
     log.error(
