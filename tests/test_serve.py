@@ -21,6 +21,10 @@ from tests._server import free_port, parse_lines, wait_for
 pytestmark = pytest.mark.server
 
 
+def _default_hangup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def serve(
     args: list[str], log_dir: Path, *, prefix: tuple[str, ...] = (), **env: str
 ) -> tuple[subprocess.Popen[bytes], Path, Path]:
@@ -31,6 +35,8 @@ def serve(
         stderr=err.open("wb"),
         env={**os.environ, "SCORE_SHIM_LOG_FORMAT": "json", **env},
         start_new_session=True,
+        # As from a terminal: a test run under nohup would hand serve an ignored SIGHUP, which it keeps ignored.
+        preexec_fn=_default_hangup,
     )
     return process, out, err
 

@@ -18,7 +18,7 @@ from .._version import __version__
 from ..stream import context
 from ..stream.configure import bridge_library_loggers, get_logger, report_internal_error
 from ..stream.console import register_view
-from . import access, hold, memory, payload, serve_report
+from . import access, memory, payload, serve_report
 
 log = get_logger("shim")
 
@@ -97,10 +97,19 @@ def init_ok(started: float) -> None:
 
 
 @_never_raises
-def init_failed(error: BaseException, started: float | None = None, *, phase: str = "init", **details: Any) -> None:
+def init_failed(
+    error: BaseException,
+    started: float | None = None,
+    *,
+    phase: str = "init",
+    servers_copy: bool = True,
+    **details: Any,
+) -> None:
+    """``shim.init.failed``; ``servers_copy``: the error goes on to the server, which logs it again (not when
+    hold mode keeps the worker up: the server then sees init() succeed)."""
     if phase in ("init", "import") and "diagnosis" not in details:
         details.update(_diagnosis_fields(error))  # a missing model, in plain words (shim.models.diagnosis)
-    if phase == "init" and isinstance(error, Exception) and not hold.enabled:  # held: the server sees no error
+    if phase == "init" and servers_copy and isinstance(error, Exception):
         details.update(access.fold_servers_init_copy())  # the server's copy of this traceback is folded here
     fields: dict[str, Any] = {"phase": phase, "error": error, **details}
     if started is not None:

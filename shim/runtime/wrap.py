@@ -45,7 +45,7 @@ def wrap_init(init: F) -> F:
             with version_warnings.recording():  # scikit-learn's version warnings, for the diagnosis
                 result = init(*args, **kwargs)
         except BaseException as error:
-            events.init_failed(error, started)
+            events.init_failed(error, started, servers_copy=not hold.enabled)
             if hold.hold(error, functools.partial(init, *args, **kwargs)):  # opt-in hold mode
                 return None
             raise
