@@ -127,6 +127,46 @@ def test_a_binary_body_is_sent_as_it_is_with_its_content_type(tmp_path: Path) ->
     assert json.loads(data["run"]["output"]["text"]) == {"bytes": 264, "png": True, "type": "image/png"}
 
 
+def test_a_form_upload_reaches_request_files_and_form(tmp_path: Path) -> None:
+    script = tmp_path / "score.py"
+    script.write_text(
+        "from azureml.contrib.services.aml_request import rawhttp\n"
+        "from azureml.contrib.services.aml_response import AMLResponse\n"
+        "def init():\n    pass\n"
+        "@rawhttp\n"
+        "def run(request):\n"
+        "    upload = request.files['image']\n"
+        "    data = upload.read()\n"
+        "    seen = {'name': upload.filename, 'type': upload.mimetype, 'bytes': len(data),\n"
+        "            'same': data == open(upload.filename, 'rb').read(), 'threshold': request.form['threshold']}\n"
+        "    return AMLResponse(seen, 200, json_str=True)\n",
+        encoding="utf-8",
+    )
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4 + b"\r\n--")  # CRLF and dashes inside
+    data, done = report(str(script), "--form", "image=@cat.png", "--form", "threshold=0.5", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = json.loads(data["run"]["output"]["text"])
+    assert seen == {"name": "cat.png", "type": "image/png", "bytes": 1036, "same": True, "threshold": "0.5"}
+    assert data["input"]["source"] == "--form" and data["input"]["content_type"].startswith("multipart/form-data")
+    assert "image=@cat.png (1,036 bytes)" in data["input"]["body"]
+
+
+def test_bad_form_fields_say_how_to_write_them(tmp_path: Path) -> None:
+    script = str(SCRIPTS / "plain.py")
+    cases = {
+        ("--form", "image"): "write NAME=VALUE for a text field or NAME=@FILE for a file",
+        ("--form", "image=@"): "name a file after the @",
+        ("--form", f"image=@{tmp_path / 'nope.png'}"): "--form @" + str(tmp_path / "nope.png") + ": no such file",
+        ("--form", "a=1", "--input", "{}"): "either as --input or as --form fields, not both",
+    }
+    for args, message in cases.items():
+        result = in_process(script, *args)
+        assert result.exit_code == 1, (args, result.output)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and message in errors[0], (args, result.stderr)
+
+
 def test_input_schema_script_without_input_uses_the_schema_sample(tmp_path: Path) -> None:
     data, done = report(str(SCRIPTS / "schema.py"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr

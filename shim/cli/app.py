@@ -186,6 +186,14 @@ def _one_script(
     show_default=True,
     help="The request's Content-Type; other than JSON, --input is sent as it is (@FILE read as bytes: an image).",
 )
+@click.option(
+    "--form",
+    "form",
+    multiple=True,
+    metavar="NAME=@FILE|NAME=VALUE",
+    help="A multipart/form-data field, as curl -F sends it (repeat for more): a file upload for a @rawhttp "
+    "run() that reads request.files, or a text field.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check(
     script: Path | None,
@@ -194,6 +202,7 @@ def check(
     model_dir: Path | None,
     input_: str | None,
     content_type: str,
+    form: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Check SCORE_PY before deploying: load it as the server does, run init() and one run() in this process,
@@ -215,6 +224,7 @@ def check(
       score-shim check score.py --model-dir ./azureml-models/my-model/1 --input '{"data": [[1, 2, 3]]}'
       score-shim check score.py --input @sample-request.json --json | jq .run
       score-shim check score.py --input @cat.png --content-type image/png     # a @rawhttp run()
+      score-shim check score.py --form image=@cat.png --form threshold=0.5   # an upload form
       score-shim check --deployment blue-deployment.yml --input @sample-request.json
       score-shim check --deployment blue-deployment.yml --model-path ./downloaded/my-model/model
     """
@@ -227,7 +237,7 @@ def check(
     if deployment is not None:
         from .check_deployment import check_deployment as runner
     try:
-        report, code = runner(CheckOptions(script, model_dir, input_, deployment, model_path, content_type))
+        report, code = runner(CheckOptions(script, model_dir, input_, deployment, model_path, content_type, form))
     except CheckError as error:
         raise _stop(str(error), error.code) from None
     if as_json:

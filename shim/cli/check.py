@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
@@ -33,6 +34,7 @@ from ..runtime.wrap import wrap_init, wrap_run
 from ..settings import ConfigError, Settings
 from ..stream.configure import configure_logging
 from ..stream.processors import clip, describe_exception, masked_clip
+from . import multipart
 
 #: Exit codes, documented in ``score-shim check --help`` and the README.
 EXIT_OK = 0
@@ -70,6 +72,8 @@ class CheckOptions:
     #: The request's Content-Type: JSON is checked before it is sent; anything else (an image for a @rawhttp
     #: run(), text) is sent as it is, read as bytes from @FILE.
     content_type: str = JSON_TYPE
+    #: ``--form`` fields (NAME=VALUE, NAME=@FILE): a multipart/form-data body instead of --input.
+    form: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,29 +87,27 @@ class Input:
         return self.raw if self.raw is not None else self.body.encode("utf-8")
 
 
-def read_input(value: str | None, content_type: str = JSON_TYPE) -> Input | None:
+def read_input(value: str | None, content_type: str = JSON_TYPE, form: Sequence[str] = ()) -> Input | None:
     """The ``--input`` value as the request body, checked to be JSON; `CheckError` when it is not. With another
-    ``content_type`` the body is sent as it is (`_raw_input`)."""
+    ``content_type`` the body is sent as it is (`_raw_input`); ``--form`` fields make a multipart body."""
+    if form:
+        if value is not None:
+            raise CheckError("give the body either as --input or as --form fields, not both.")
+        return _form_input(form)
     if value is None:
         return None
     if content_type.split(";")[0].strip().lower() != JSON_TYPE:
         return _raw_input(value, content_type)
     if value.startswith("@"):
         name = value[1:]
-        if not name:
-            raise CheckError("--input @: name a file after the @ (for example --input @sample.json), or @- for stdin.")
-        source = "standard input" if name == "-" else name
         try:
-            body = sys.stdin.read() if name == "-" else Path(name).expanduser().read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CheckError(f"--input @{name}: no such file.") from None
-        except IsADirectoryError:
-            raise CheckError(f"--input @{name}: is a folder; name a JSON file.") from None
+            body = _read_file(name, "--input").decode("utf-8")
         except UnicodeDecodeError:
-            raise CheckError(f"--input @{name}: not UTF-8 text; the input must be a JSON document.") from None
-        except OSError as error:
-            raise CheckError(f"--input @{name}: cannot be read: {error.strerror or error}.") from None
-        label = f"--input @{source}"
+            raise CheckError(
+                f"--input @{name}: not UTF-8 text, so not JSON; to send it as it is, add --content-type (for "
+                "example image/png)."
+            ) from None
+        label = f"--input @{_source(name)}"
     else:
         body, label = value, "--input"
     try:
@@ -129,17 +131,35 @@ def _raw_input(value: str, content_type: str) -> Input:
     if not value.startswith("@"):
         data = value.encode("utf-8")
         return Input(value, "--input", content_type, data)
-    name = value[1:]
+    data = _read_file(value[1:], "--input")
+    return Input(f"<{len(data):,} bytes of {content_type}>", f"--input @{_source(value[1:])}", content_type, data)
+
+
+def _form_input(fields: Sequence[str]) -> Input:
+    """``--form NAME=@FILE`` / ``NAME=VALUE``: the multipart body an upload form or ``curl -F`` sends."""
     try:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).expanduser().read_bytes()
+        data, content_type, described = multipart.form_body(fields, lambda name: _read_file(name, "--form"))
+    except multipart.FormError as error:
+        raise CheckError(str(error)) from None
+    return Input(f"<multipart form: {described}>", "--form", content_type, data)
+
+
+def _read_file(name: str, flag: str) -> bytes:
+    """The bytes of ``@name`` (``-``: standard input); `CheckError` naming the flag when it cannot be read."""
+    if not name:
+        raise CheckError(f"{flag} @: name a file after the @ (for example {flag} @sample.json), or @- for stdin.")
+    try:
+        return sys.stdin.buffer.read() if name == "-" else Path(name).expanduser().read_bytes()
     except FileNotFoundError:
-        raise CheckError(f"--input @{name}: no such file.") from None
+        raise CheckError(f"{flag} @{name}: no such file.") from None
     except IsADirectoryError:
-        raise CheckError(f"--input @{name}: is a folder; name the file to send.") from None
+        raise CheckError(f"{flag} @{name}: is a folder; name the file to send.") from None
     except OSError as error:
-        raise CheckError(f"--input @{name}: cannot be read: {error.strerror or error}.") from None
-    source = "standard input" if name == "-" else name
-    return Input(f"<{len(data):,} bytes of {content_type}>", f"--input @{source}", content_type, data)
+        raise CheckError(f"{flag} @{name}: cannot be read: {error.strerror or error}.") from None
+
+
+def _source(name: str) -> str:
+    return "standard input" if name == "-" else name
 
 
 def _looks_like_a_file(text: str) -> bool:
@@ -375,7 +395,7 @@ def check(options: CheckOptions) -> tuple[dict[str, Any], int]:
 
     Raises `CheckError` when the check cannot even start (a missing file, bad input, no server installed).
     """
-    given = read_input(options.input, options.content_type)
+    given = read_input(options.input, options.content_type, options.form)
     if options.script is None:
         raise CheckError("name your score.py, or a deployment YAML with --deployment.", EXIT_USAGE)
     script = _script_path(options.script)

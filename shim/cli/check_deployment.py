@@ -24,7 +24,8 @@ from . import check
 
 def check_deployment(options: check.CheckOptions) -> tuple[dict[str, Any], int]:
     """``check --deployment``: the report (with its ``deployment`` section) and the exit code."""
-    given = check.read_input(options.input, options.content_type)  # before the working directory moves into the layout
+    # Read before the working directory moves into the layout.
+    given = check.read_input(options.input, options.content_type, options.form)
     with rehearsed(options) as rehearsal:
         check.import_server()
         report, code = check.checked(enter(rehearsal), given)
