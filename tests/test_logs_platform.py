@@ -613,3 +613,25 @@ def test_a_server_log_yields_no_platform_finding(tmp_path: Path) -> None:
     assert data["explained"] == []
     assert [failure["type"] for failure in data["failures"]] == ["ValueError"]
     assert "Explained" not in logs_text(path)
+
+
+def test_hostile_text_in_a_finding_is_shown_escaped_and_cut(tmp_path: Path) -> None:
+    """What the platform echoes is the user's (an exception message): it must not drive the terminal,
+    forge a line, or flood the screen in the "Explained" section."""
+    hostile = "\x1b[2J\x1b]0;pwned\x07\x1b[31mFORGED" + "A" * 2000
+    path = tmp_path / "paste.txt"
+    path.write_text(f"(ResourceNotReady) User container has crashed or terminated: {hostile}\n", encoding="utf-8")
+
+    text = logs_text(path)
+    assert "Explained" in text and "ResourceNotReady" in text
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2J\\x1b]0;pwned\\x07" in text  # shown, as the escaped text it was
+    assert max(len(line) for line in text.splitlines()) < 400  # the evidence is cut, not the whole 2 KB
+    assert all(line.startswith(" ") or not line.startswith("FORGED") for line in text.splitlines())
+
+    raw = subprocess.run(
+        [sys.executable, "-m", "shim", "logs", str(path), "--json"], capture_output=True, timeout=60
+    ).stdout
+    assert b"\x1b" not in raw  # JSON escapes it (\u001b): the data stays as it was, the terminal stays safe
+    (finding,) = json.loads(raw)["explained"]
+    assert finding["kind"] == "ResourceNotReady" and finding["details"]["reason"].startswith("\x1b[2J")
