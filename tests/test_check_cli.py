@@ -167,6 +167,27 @@ def test_bad_form_fields_say_how_to_write_them(tmp_path: Path) -> None:
         assert len(errors) == 1 and message in errors[0], (args, result.stderr)
 
 
+def test_what_the_script_returns_or_raises_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    script = tmp_path / "score.py"
+    script.write_text(
+        "import json\n"
+        "def init():\n    pass\n"
+        "def run(raw_data):\n"
+        "    text = json.loads(raw_data)['text']\n"
+        "    if text.startswith('raise'):\n"
+        "        raise ValueError(text)\n"
+        "    return text\n",
+        encoding="utf-8",
+    )
+    hostile = "\x1b]0;pwned\x07\x1b[2J\nFAKE: all good"
+    for text, code in ((hostile, 0), ("raise " + hostile, 4)):
+        done = check(str(script), "--input", json.dumps({"text": text}), cwd=tmp_path)
+        assert done.returncode == code, done.stdout + done.stderr
+        assert "\x1b" not in done.stdout and "\x07" not in done.stdout  # piped: no styles, so no ESC at all
+        assert "pwned" in done.stdout and "all good" in done.stdout  # the text is there, escaped
+        assert not any(line.startswith("FAKE") for line in done.stdout.splitlines())
+
+
 def test_input_schema_script_without_input_uses_the_schema_sample(tmp_path: Path) -> None:
     data, done = report(str(SCRIPTS / "schema.py"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..logs.terminal import safe
 from ..models.probe import probe_summary
 from . import check
 from .rehearsal_render import in_container, render_deployment
@@ -64,7 +65,15 @@ def _error_lines(echo: Echo, section: dict[str, Any]) -> None:
 
 
 def render(report: dict[str, Any], echo: Echo = click.echo) -> None:
-    """The report, section by section: load, model probe, init, input, run, memory, verdict."""
+    """The report, section by section: load, model probe, init, input, run, memory, verdict.
+
+    Every value in it came from the user's script or input (a result, an exception message, the body): each
+    is escaped before the styles are added, so that none reaches the terminal as an escape sequence.
+    """
+    sent = report.get("input")
+    if sent:  # a body read from a file ends with its line break; shown escaped it would read "\n"
+        report = {**report, "input": {**sent, "body": str(sent.get("body", "")).strip()}}
+    report = safe(report)
     deployment = report.get("deployment")
     if deployment:
         render_deployment(deployment, echo)
