@@ -188,12 +188,20 @@ def test_follow_prints_matching_lines_as_they_are_appended(captured: Captured, t
         assert json.loads(process.stdout.readline())["request_id"] == "bad-1"
         with log.open("a") as out:
             out.writelines(lines[first + 1 :])
+        followed = []  # what it prints of the appended lines; --follow-seconds bounds the wait if it never does
+        while not any('"shim.run.failed"' in line for line in followed):
+            line = process.stdout.readline()
+            if not line:
+                break
+            followed.append(line)
+        process.send_signal(signal.SIGINT)  # as a user stops it: Ctrl-C
         stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, stderr
-    events = [json.loads(line) for line in stdout.splitlines()]  # only what was appended after the first line
+    events = [json.loads(line) for line in followed]  # only what was appended after the first line
+    assert "".join(followed).strip() and not stdout.strip()  # all of it printed as it came, nothing held back
     assert events and all(event["request_id"] == "bad-1" for event in events)
     assert any(event["event"] == "shim.run.failed" for event in events)
     assert "Traceback" not in stderr
