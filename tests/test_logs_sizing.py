@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests._logs import logs_json, logs_text, run_logs
 
 GUIDE = "https://learn.microsoft.com/azure/machine-learning/how-to-troubleshoot-online-endpoints"
 
@@ -27,25 +27,6 @@ def guide_instance_count(
     """The guide's ``How to calculate instance count``, as it writes it."""
     concurrent_requests = target_rps * request_process_time / target_utilization
     return math.ceil(concurrent_requests / max_concurrent)
-
-
-def run_logs(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shim", "logs", str(path), *args], capture_output=True, text=True, timeout=60
-    )
-
-
-def logs_text(path: Path, *args: str) -> str:
-    done = run_logs(path, *args)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def logs_json(path: Path, *args: str) -> dict[str, Any]:
-    done = run_logs(path, *args, "--json")
-    assert done.returncode == 0, done.stderr
-    data: dict[str, Any] = json.loads(done.stdout)
-    return data
 
 
 def server_time(seconds: float) -> str:
@@ -159,12 +140,7 @@ def test_replicas_read_together_are_one_load_whatever_the_order(
         else:
             server_log(path, 41, 0.5, LATENCY_MS, start=start)
         paths.append(path)
-    done = subprocess.run(
-        [sys.executable, "-m", "shim", "logs", *(str(paths[i]) for i in order), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_logs(*(paths[i] for i in order), "--json")
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)["sizing"]
     assert found["scoring_requests"] == 82
@@ -337,3 +313,16 @@ def test_float_noise_does_not_ask_for_a_replica_more(tmp_path: Path) -> None:
     log = server_log(tmp_path / "server.log", 11, 0.5, 100.0)
     assert 7 * 0.1 / 0.7 > 1
     assert sizing(logs_json(log, "--target-rps", "7"))["replicas"] == 1
+
+
+def test_a_handful_of_test_requests_is_no_load_to_size_by(tmp_path: Path) -> None:
+    """Three requests 40 ms apart (a demo, a smoke test) would "need" replicas by the formula: no number then."""
+    log = server_log(tmp_path / "server.log", 3, 0.02, 80.0)
+    found = sizing(logs_json(log))
+    assert found["rate_per_s"] == pytest.approx(50.0)  # the facts are still told
+    assert found["replicas"] is None and found["cannot_tell"] is None
+    assert found["too_little"].startswith("3 scoring requests over 0.04 s are too little traffic to size by")
+    text = logs_text(log)
+    assert "no replica count: 3 scoring requests over 0.04 s are too little traffic" in text
+    assert "pass --target-rps N for the load you expect" in text and "replicas at" not in text
+    assert sizing(logs_json(log, "--target-rps", "10"))["replicas"] == guide_instance_count(10, 0.08, 0.7, 1)

@@ -197,6 +197,8 @@ def _sizing(result: dict[str, Any], echo: Echo) -> None:
             echo(line)
     if sizing["cannot_tell"]:
         echo(f"  the log cannot tell: {sizing['cannot_tell']}")
+    elif sizing.get("too_little"):
+        echo(f"  no replica count: {sizing['too_little']}")
     echo(click.style(f"      guide: {sizing['guide']}", dim=True))
 
 

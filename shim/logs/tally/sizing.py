@@ -80,6 +80,22 @@ class Load:
         return None
 
 
+#: Below this, the observed traffic is a handful of test requests, not a load to size replicas by: a demo's three
+#: requests 40 ms apart would "need" six replicas. Azure's own metrics average over a minute.
+MIN_REQUESTS_TO_SIZE = 20
+MIN_SPAN_TO_SIZE_S = 10.0
+
+
+def too_little(load: Load) -> str | None:
+    """Why the observed rate is no load to size by (too few requests, too short a time); None when it is."""
+    if load.rate is None or (load.count >= MIN_REQUESTS_TO_SIZE and (load.span_s or 0) >= MIN_SPAN_TO_SIZE_S):
+        return None
+    return (
+        f"{load.count} scoring requests over {load.span_s:.3g} s are too little traffic to size by (at least "
+        f"{MIN_REQUESTS_TO_SIZE} over {MIN_SPAN_TO_SIZE_S:g} s): pass --target-rps N for the load you expect"
+    )
+
+
 def observe(latency: Histogram, timeline: Timeline) -> Load:
     """The load in these lines.
 
@@ -101,7 +117,8 @@ def plan(load: Load, ask: SizingAsk) -> dict[str, Any]:
 
     The time per request is always the log's: without it (no latency) no number is given, whatever was asked.
     """
-    rps = ask.target_rps if ask.target_rps is not None else load.rate
+    little = too_little(load) if ask.target_rps is None else None
+    rps = ask.target_rps if ask.target_rps is not None else (None if little else load.rate)
     seconds = load.seconds_per_request
     replicas = replicas_needed(rps, seconds, ask.utilization, ask.max_concurrent) if rps and seconds else None
     return {
@@ -113,6 +130,7 @@ def plan(load: Load, ask: SizingAsk) -> dict[str, Any]:
         "seconds_per_request": _rounded(load.seconds_per_request),
         "busy_concurrency": _rounded(load.busy),
         "cannot_tell": load.cannot_tell(),
+        "too_little": little,
         "target_rps": ask.target_rps,
         "target_utilization": ask.utilization,
         "max_concurrent_per_replica": ask.max_concurrent,
