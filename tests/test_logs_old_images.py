@@ -11,42 +11,16 @@ user runs it (``python -m shim logs FILE``, with and without ``--json``).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from tests._logs import logs_json, logs_text, write
 
 HOST = "wk-caas-5f0c1e9d2b7a4c3e8f6a9b0d1c2e3f40-77c1a2b3c4d5e6f70819aa"
 GUNICORN = "/opt/miniconda/lib/python3.6/site-packages/gunicorn/glogging.py"
 TAGS = "%(module)s, %(asctime)s, %(levelname)s, %(message)s"
 NO_REQUEST = "00000000-0000-0000-0000-000000000000"
 NOT_NONE = "Failures: none"
-
-
-def logs(path: Path, *args: str) -> str:
-    """The command's output, run where the file is (its replica is named by the name given, the same for both)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "shim", "logs", path.name, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=path.parent,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
-
-
-def logs_json(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(logs(path, "--json"))
-    return data
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def gunicorn_line(timestamp: str, message: str, template: str) -> str:
@@ -139,7 +113,7 @@ OLD_JSON_INIT_FAILED = "\n".join(
 
 def test_the_old_json_servers_init_failure_its_root_cause_the_users_frame_and_the_exit(tmp_path: Path) -> None:
     path = write(tmp_path, "container.log", OLD_JSON_INIT_FAILED + "\n")
-    data = logs_json(path)
+    data = logs_json(path, in_folder=True)
 
     [worker] = data["workers"]
     assert worker["replica"] == HOST and worker["pid"] == 40  # the server's pid-less lines are worker 40's
@@ -160,7 +134,7 @@ def test_the_old_json_servers_init_failure_its_root_cause_the_users_frame_and_th
     assert {item["kind"] for item in data["harmless"]} >= {"iot-server-exit"}  # the IoT Edge server's exit
     assert data["worker_events"]["server_starts"] == 1
 
-    text = logs(path)
+    text = logs_text(path, in_folder=True)
     assert "FAILED" in text and "in init()" in text and "ModuleNotFoundError" in text
     assert "exited with code 3" in text and NOT_NONE not in text
 
@@ -188,7 +162,7 @@ def test_the_old_servers_request_lines_count_and_carry_their_request_id(tmp_path
         server_line("2019-02-01T07:11:05.000000Z", "ERROR", run_traceback, request, "/score"),
         server_line("2019-02-01T07:11:05.001000Z", "INFO", "500", request, "/score"),
     ]
-    data = logs_json(write(tmp_path, "service.log", "\n".join(lines) + "\n"))
+    data = logs_json(write(tmp_path, "service.log", "\n".join(lines) + "\n"), in_folder=True)
     assert data["workers"] == [{"replica": HOST, "pid": 41, "init": "ok"}]
     assert data["requests"]["by_status"] == {"200": 1, "500": 1}
     group = group_of(data, "run")
@@ -215,11 +189,12 @@ def test_the_old_servers_scoring_timeout_and_a_requests_story(tmp_path: Path) ->
         server_line("2019-02-01T07:13:00.001000Z", "INFO", "500", request, "/score"),
     ]
     path = write(tmp_path, "timeout.log", "\n".join(lines) + "\n")
-    data = logs_json(path)
+    data = logs_json(path, in_folder=True)
     assert data["timeouts"]["count"] == 1 and data["timeouts"]["samples"][0]["request_id"] == request
     assert data["requests"]["by_status"] == {"500": 1}
 
-    story = logs(path, "--request-id", request)  # the id is nested in the old server's message
+    # The id is nested in the old server's message: --raw shows the lines that carry it as they are.
+    story = logs_text(path, "--request-id", request, "--raw", in_folder=True)
     assert story.count(request) >= 3 and "Scoring timeout after 60000 ms" in story
 
 
@@ -250,7 +225,7 @@ EdgeHubConnectionString and IOTEDGE_IOTHUBHOSTNAME are not set. Exiting...
 
 def test_runits_crash_lines_explain_exit_code_3_and_fail_the_init_under_way(tmp_path: Path) -> None:
     path = write(tmp_path, "crash.log", RUNIT_CRASH)
-    data = logs_json(path)
+    data = logs_json(path, in_folder=True)
     [finding] = data["explained"]
     assert finding["kind"] == "exit-code-3" and finding["count"] == 1
     assert finding["evidence"] == ["gunicorn/finish 3 0"]
@@ -260,23 +235,23 @@ def test_runits_crash_lines_explain_exit_code_3_and_fail_the_init_under_way(tmp_
     group = group_of(data, "init")
     assert group["type"] == "exit code 3" and "traceback is not in these lines" in group["message"]
 
-    text = logs(path)
+    text = logs_text(path, in_folder=True)
     assert NOT_NONE not in text and "FAILED" in text and "exited with code 3" in text
     assert "init() failed, or score.py failed to import" in text
 
 
 def test_the_verdict_line_alone_and_supervisords_exit_tell_the_same(tmp_path: Path) -> None:
-    alone = logs_json(write(tmp_path, "alone.log", RUNIT_CRASH.splitlines()[-1] + "\n"))
+    alone = logs_json(write(tmp_path, "alone.log", RUNIT_CRASH.splitlines()[-1] + "\n"), in_folder=True)
     assert [item["kind"] for item in alone["explained"]] == ["exit-code-3"]
     assert [worker["init"] for worker in alone["workers"]] == ["failed"]
     assert group_of(alone, "init")["type"] == "exit code 3"
 
-    supervised = logs_json(write(tmp_path, "supervisord.log", SUPERVISORD_CRASH))
+    supervised = logs_json(write(tmp_path, "supervisord.log", SUPERVISORD_CRASH), in_folder=True)
     [finding] = supervised["explained"]
     assert finding["kind"] == "exit-code-3" and finding["details"]["service"] == "gunicorn"
     assert group_of(supervised, "init")["type"] == "exit code 3"
     assert [item["kind"] for item in supervised["harmless"]] == ["iot-server-exit"]
-    assert NOT_NONE not in logs(tmp_path / "supervisord.log")
+    assert NOT_NONE not in logs_text(tmp_path / "supervisord.log", in_folder=True)
 
 
 def test_a_healthy_old_container_has_no_failure_and_no_exit(tmp_path: Path) -> None:
@@ -287,7 +262,7 @@ def test_a_healthy_old_container_has_no_failure_and_no_exit(tmp_path: Path) -> N
         "2021-03-02 10:11:17,157 | root | INFO | Scoring timeout is found from os.environ: 60000 ms\n"
         "2021-03-02 10:11:20,074 | root | INFO | 200\n",
     )
-    data = logs_json(write(tmp_path, "healthy.log", healthy))
+    data = logs_json(write(tmp_path, "healthy.log", healthy), in_folder=True)
     assert data["failures"] == [] and data["explained"] == []
     assert data["workers"] == [{"replica": "healthy.log", "pid": 41, "init": "ok"}]
 
@@ -306,11 +281,11 @@ NEVER_FINISHED = "init() started and never finished in these lines"
 
 def test_an_init_that_started_and_never_finished_is_flagged(tmp_path: Path) -> None:
     path = write(tmp_path, "hung.log", HUNG)
-    data = logs_json(path)
+    data = logs_json(path, in_folder=True)
     [worker] = data["workers"]
     assert worker["init"] == "started" and worker["init_finished"] is False
     assert worker["note"].startswith(NEVER_FINISHED) and "SIGKILL/OOM" in worker["note"]
-    text = logs(path)
+    text = logs_text(path, in_folder=True)
     assert NEVER_FINISHED in text and "probe failure" in text
 
     # The shim's own start event, with no end: the same.
@@ -324,17 +299,17 @@ def test_an_init_that_started_and_never_finished_is_flagged(tmp_path: Path) -> N
             "host": "blue-7d9c",
         }
     )
-    [worker] = logs_json(write(tmp_path / "shim", "hung.log", shim_start + "\n"))["workers"]
+    [worker] = logs_json(write(tmp_path / "shim", "hung.log", shim_start + "\n"), in_folder=True)["workers"]
     assert worker["init"] == "started" and worker["note"].startswith(NEVER_FINISHED)
 
     # Ended by gunicorn before it finished: said so, with how it ended.
     killed = HUNG + "[2026-11-25 17:32:43 +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:63)\n"
-    [worker] = logs_json(write(tmp_path / "killed", "hung.log", killed))["workers"]
+    [worker] = logs_json(write(tmp_path / "killed", "hung.log", killed), in_folder=True)["workers"]
     assert worker["note"] == "init() did not finish: the worker ended first (WORKER TIMEOUT)"
 
     # Finished: no note.
     done = HUNG + "2026-11-25 17:29:01,950 I [63] azmlinfsrv.user_script - Users's init has completed successfully\n"
-    [worker] = logs_json(write(tmp_path / "done", "hung.log", done))["workers"]
+    [worker] = logs_json(write(tmp_path / "done", "hung.log", done), in_folder=True)["workers"]
     assert worker["init"] == "ok" and "note" not in worker and "init_finished" not in worker
 
 
@@ -376,13 +351,13 @@ def test_a_joined_paste_reads_the_same_as_the_original(tmp_path: Path) -> None:
     for name, original in (("server", SERVER_TEXT), ("old-json", OLD_JSON_INIT_FAILED + "\n"), ("old", OLD_TEXT)):
         joined = " ".join(original.splitlines()) + "\n"  # what a chat box makes of it
         assert joined.count("\n") == 1
-        whole = logs_json(write(tmp_path / name / "lines", "pasted.log", original))
-        flat = logs_json(write(tmp_path / name / "joined", "pasted.log", joined))
+        whole = logs_json(write(tmp_path / name / "lines", "pasted.log", original), in_folder=True)
+        flat = logs_json(write(tmp_path / name / "joined", "pasted.log", joined), in_folder=True)
         assert whole["failures"] or whole["explained"], name  # the sample tells something
         for key in COMPARED:
             assert flat[key] == whole[key], (name, key)
         assert (flat["first_timestamp"], flat["last_timestamp"]) == (whole["first_timestamp"], whole["last_timestamp"])
-        assert NOT_NONE not in logs(tmp_path / name / "joined" / "pasted.log")
+        assert NOT_NONE not in logs_text(tmp_path / name / "joined" / "pasted.log", in_folder=True)
 
 
 def test_joined_json_objects_and_a_line_that_only_mentions_a_time(tmp_path: Path) -> None:
@@ -391,10 +366,11 @@ def test_joined_json_objects_and_a_line_that_only_mentions_a_time(tmp_path: Path
         server_line("2019-02-01T07:10:01.000000Z", "INFO", "Invoking user's init function"),
         server_line("2019-02-01T07:10:02.000000Z", "INFO", "Users's init has completed successfully"),
     ]
-    data = logs_json(write(tmp_path, "objects.log", "".join(objects) + "\n"))  # not even a space between them
+    # not even a space between them
+    data = logs_json(write(tmp_path, "objects.log", "".join(objects) + "\n"), in_folder=True)
     assert data["json_lines"] == 3 and data["workers"] == [{"replica": HOST, "pid": 41, "init": "ok"}]
 
     # A record that mentions a time in its message is one record.
     mention = "2026-11-25 17:27:44,001 I [63] azmlinfsrv.print - cache built at 2026-11-25 17:20:01,000 from disk\n"
-    data = logs_json(write(tmp_path, "mention.log", mention))
+    data = logs_json(write(tmp_path, "mention.log", mention), in_folder=True)
     assert data["records"] == 1

@@ -254,6 +254,9 @@ def check(
 @click.option("--request-id", metavar="ID", help="Show one request's whole story: every line with this id, in order.")
 @click.option("--follow", "-f", is_flag=True, help="Keep reading appended lines, like tail -f (Ctrl-C to stop).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary (or the request's lines) as JSON.")
+@click.option(
+    "--raw", is_flag=True, help="With --request-id: the lines as they were written (for grep and jq), not as text."
+)
 @click.option("--follow-seconds", type=click.FloatRange(min=0), hidden=True)
 @click.option(
     "--target-rps",
@@ -283,6 +286,7 @@ def logs(
     request_id: str | None,
     follow: bool,
     as_json: bool,
+    raw: bool,
     follow_seconds: float | None,
     target_rps: float | None,
     target_utilization: float,
@@ -300,6 +304,7 @@ def logs(
       az ml online-deployment get-logs -e my-endpoint -n blue --lines 5000 | score-shim logs
       kubectl logs -l app=my-model --prefix | score-shim logs
       score-shim logs replica-1.log replica-2.log --request-id 3f9c2a
+      score-shim logs app.log --request-id 3f9c2a --raw | jq .event
       score-shim logs app.log --json | jq '.failures'
       score-shim logs app.log --target-rps 40
     """
@@ -308,7 +313,7 @@ def logs(
     from ..logs.summary import SizingAsk
 
     sizing = SizingAsk(target_rps, target_utilization, max_concurrent_per_replica)
-    options = LogsOptions(files, request_id, follow, as_json, follow_seconds, sizing)
+    options = LogsOptions(files, request_id, follow, as_json, follow_seconds, sizing, raw)
     try:
         code = run_logs(options)
     except LogsError as error:

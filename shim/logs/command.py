@@ -38,6 +38,8 @@ class LogsOptions:
     as_json: bool = False
     follow_seconds: float | None = None  # stop --follow after this long (tests); None: until Ctrl-C
     sizing: SizingAsk | None = None  # --target-rps, --target-utilization, --max-concurrent-per-replica
+    #: ``--raw``: the story's lines as they were written (for grep and jq); else as text for a person.
+    raw: bool = False
 
 
 class _Progress:
@@ -133,10 +135,10 @@ def _stdin_text() -> TextIO:
     return io.TextIOWrapper(binary, encoding="utf-8", errors="replace")
 
 
-def _print_story(summary: Summary, several: bool) -> None:
+def _print_story(summary: Summary, several: bool, readable: bool) -> None:
     for source, lines in summary.story_lines_sorted():
         for line in lines:
-            click.echo(story_line(source, line, several, readable=_isatty(sys.stdout)))
+            click.echo(story_line(source, line, several, readable=readable))
     if summary.story_dropped:
         click.echo(f"... {summary.story_dropped:,} more matching records not shown", err=True)
 
@@ -150,7 +152,7 @@ def _emit(summary: Summary, options: LogsOptions, several: bool) -> None:
             ]
             click.echo(json.dumps({"request_id": options.request_id, "lines": lines, "summary": result}, indent=2))
         else:
-            _print_story(summary, several)
+            _print_story(summary, several, readable=not options.raw)
         return
     if options.as_json:
         click.echo(json.dumps(result, indent=2))
@@ -208,7 +210,7 @@ def _follow(summary: Summary, options: LogsOptions, files: list[str], several: b
 
     def announce(source: str, lines: list[str]) -> None:
         for line in lines:
-            click.echo(story_line(source, line, several, readable=_isatty(sys.stdout)))
+            click.echo(story_line(source, line, several, readable=not options.raw))
 
     if live:
         summary.on_story = announce
