@@ -1,7 +1,9 @@
 """Attach a debugger to the real server: a real DAP client, real debugpy, requests over HTTP on 127.0.0.1.
 
-Every wait is bounded. Nothing probes the debug port with a bare connect: debugpy's adapter takes one client
-session, so the tests wait for ``shim.debugger.listening`` in the log and then connect once, for real.
+Every wait is bounded. In listen mode the shim holds the port and starts debugpy only when a client speaks
+(`shim.runtime.debug_relay`), so until then the worker has nothing of debugpy loaded and no tracer; the
+tests wait for ``shim.debugger.listening`` in the log and then connect for real. (With WORKER_PRELOAD=true
+debugpy listens on the port itself, and its adapter takes one client session per connection.)
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from shim.cli.serve import (
     server_environment,
     wait_until_healthy,
 )
-from tests._dap import DAPClient, attached
+from tests._dap import DAPClient, DAPError, attached
 from tests._server import Server, free_port, parse_lines, running_server, wait_for
 
 DEBUGGEE = Path(__file__).parent / "scripts" / "debuggee.py"
@@ -160,6 +162,75 @@ def test_serve_debug_port_stops_at_a_breakpoint_in_score_py(log_dir: Path) -> No
     assert wait_for(lambda: port_is_free(debug_port), 15), "the debug port stayed open after the server stopped"
 
 
+# -- issue 17: a debug port that costs nothing until a client attaches -----------------------------
+
+
+@pytest.mark.server
+def test_the_port_costs_nothing_until_a_client_attaches_then_stops_at_a_breakpoint(log_dir: Path) -> None:
+    debug_port = free_port()
+    with running_server(DEBUGGEE, log_dir, env={"SCORE_SHIM_DEBUG_PORT": str(debug_port)}) as server:
+        listening = server.wait_for_event("shim.debugger.listening")
+        assert (listening["debug_port"], listening["debugpy_starts"]) == (debug_port, "on_attach")
+        with server.client() as http:
+            # Served at once (nothing waits for a client), with nothing of debugpy loaded and no tracer.
+            before = [http.post("/score", content=json.dumps({"x": [n]})).json() for n in range(3)]
+            assert [(a["total"], a["debugpy_loaded"], a["traced"]) for a in before] == [
+                (10, False, False),
+                (11, False, False),
+                (12, False, False),
+            ]
+            # A port probe (a connection that says nothing) starts nothing either.
+            socket.create_connection(("127.0.0.1", debug_port), timeout=5).close()
+            assert wait_for(lambda: port_is_busy(debug_port), 5)
+            assert http.post("/score", content=b'{"x": [1]}').json()["debugpy_loaded"] is False
+            assert not server.events("shim.debugger.started")
+        # A real client: debugpy starts behind the port and run() stops at the breakpoint; then detach, and
+        # a second client does the same.
+        for session in (1, 2):
+            with attached("127.0.0.1", debug_port, breakpoints={str(DEBUGGEE): [RUN_LINE]}) as (client, verdicts):
+                assert verdicts[str(DEBUGGEE)][0]["verified"] is True
+                request = Request(server.url, {"x": [1, 2, 3]})
+                held = stop_at(client, RUN_LINE)
+                assert client.evaluate("data['x']", held["frame"]) == "[1, 2, 3]"
+                assert request.response is None  # held at the breakpoint
+                client.request("continue", {"threadId": held["thread"]})
+                answer = request.result().json()
+                assert (answer["total"], answer["debugpy_loaded"], answer["traced"]) == (16, True, True)
+            assert wait_for(lambda n=session: len(server.events("shim.debugger.detached")) == n, 15)
+        started = server.events("shim.debugger.started")
+        assert len(started) == 1 and started[0]["pid"] == listening["pid"]
+        assert 0 < started[0]["took_s"] <= started[0]["since_connection_s"] < 30
+        assert len(server.events("shim.debugger.attached")) == 2
+        assert server.client().post("/score", content=b'{"x": [1]}').json()["total"] == 11  # detached: serves
+
+
+@pytest.mark.server
+def test_debugpy_failing_when_a_client_comes_closes_the_port_and_the_server_serves(
+    log_dir: Path, broken_debugpy: dict[str, str], tmp_path: Path
+) -> None:
+    debug_port = free_port()
+    env = {"SCORE_SHIM_DEBUG_PORT": str(debug_port), "TMPDIR": str(tmp_path), **broken_debugpy}
+    with running_server(DEBUGGEE, log_dir, env=env) as server:
+        server.wait_for_event("shim.debugger.listening")
+        client = DAPClient.connect("127.0.0.1", debug_port)
+        try:
+            with pytest.raises(DAPError, match="connection closed"):
+                client.request("initialize", {"clientID": "score-shim-tests", "adapterID": "debugpy"})
+        finally:
+            client.close()
+        problem = server.wait_for_event("shim.debugger.unavailable")
+        assert "debugpy is broken here" in json.dumps(problem["error"]) and "goes on without" in problem["diagnosis"]
+        assert wait_for(lambda: port_is_free(debug_port), 10), "the port stayed open although debugpy cannot start"
+        assert not (tmp_path / f"score-shim-debug-{debug_port}.lock").exists()  # the lock is given up too
+        answer = server.client().post("/score", content=b'{"x": [1]}').json()
+        assert (answer["total"], answer["debugpy_loaded"]) == (11, False)
+        assert server.process.poll() is None
+
+
+def port_is_busy(port: int) -> bool:
+    return not port_is_free(port)
+
+
 def _vscode_configuration(*args: str, cwd: Path) -> dict[str, Any]:
     """What ``score-shim vscode ARGS`` prints, run in ``cwd`` (the VS Code workspace), with its variables filled."""
     done = subprocess.run(
@@ -217,7 +288,9 @@ def test_wait_for_debugger_lets_init_be_stepped_through(log_dir: Path) -> None:
             assert wait_for(lambda: healthy(port), 60), err.read_text()
         assert "init() waits until a debugger attaches" in err.read_text()
     events = [e["event"] for e in parse_lines(out.read_text())[0]]
-    assert events.index("shim.debugger.waiting") < events.index("shim.debugger.attached")
+    # debugpy started only when the client came, during the wait, and the wait ended once it had attached.
+    assert events.index("shim.debugger.waiting") < events.index("shim.debugger.started")
+    assert events.index("shim.debugger.started") < events.index("shim.debugger.attached")
     assert events.index("shim.debugger.attached") < events.index("shim.init.ok")
     assert "shim.debugger.wait_timeout" not in events
 
@@ -287,7 +360,10 @@ def test_preloaded_workers_join_the_session_as_subprocesses(log_dir: Path) -> No
     debug_port = free_port()
     env = {"SCORE_SHIM_DEBUG_PORT": str(debug_port), "WORKER_PRELOAD": "true"}
     with running_server(DEBUGGEE, log_dir, workers=2, env=env) as server:
-        server.wait_for_event("shim.debugger.listening")
+        listening = server.wait_for_event("shim.debugger.listening")
+        # debugpy starts at once here: workers forked before a client attached could never join the session.
+        assert listening["debugpy_starts"] == "at_start" and "WORKER_PRELOAD=true" in listening["diagnosis"]
+        assert len(server.events("shim.debugger.listening")) == 1
         clients: list[DAPClient] = []
         master = DAPClient.connect("127.0.0.1", debug_port)
         try:
@@ -317,16 +393,41 @@ def test_preloaded_workers_join_the_session_as_subprocesses(log_dir: Path) -> No
 def test_debugpy_is_not_imported_without_a_port(log_dir: Path) -> None:
     with running_server(DEBUGGEE, log_dir, env={"SCORE_SHIM_DEBUG_PORT": ""}) as server:
         answer = server.client().post("/score", content=b'{"x": [1]}').json()
-        assert answer == {"total": 11, "debugpy_loaded": False, "pid": answer["pid"]}
+        assert answer == {"total": 11, "debugpy_loaded": False, "traced": False, "pid": answer["pid"]}
         assert not [e for e in server.events() if str(e.get("event", "")).startswith("shim.debugger.")]
+
+
+# What sitecustomize.py does on a Python path that comes before site-packages: debugpy is not to be found at
+# all, as in an image installed with score-shim[server] only (find_spec says None, import fails).
+HIDE_DEBUGPY = """
+import sys
+
+class HideDebugpy:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "debugpy" or name.startswith("debugpy."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, HideDebugpy)
+"""
 
 
 @pytest.fixture()
 def no_debugpy(tmp_path: Path) -> dict[str, str]:
-    """A Python path on which `import debugpy` fails, as in an image installed with score-shim[server] only."""
-    shadow = tmp_path / "no-debugpy" / "debugpy"
+    """A Python path on which debugpy cannot be found, as in an image installed with score-shim[server] only."""
+    folder = tmp_path / "no-debugpy"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(HIDE_DEBUGPY)
+    return {"PYTHONPATH": str(folder)}
+
+
+@pytest.fixture()
+def broken_debugpy(tmp_path: Path) -> dict[str, str]:
+    """A Python path on which debugpy is found but fails to import (a broken install)."""
+    shadow = tmp_path / "broken-debugpy" / "debugpy"
     shadow.mkdir(parents=True)
-    (shadow / "__init__.py").write_text("raise ImportError(\"No module named 'debugpy'\")\n")
+    (shadow / "__init__.py").write_text('raise ImportError("debugpy is broken here")\n')
     return {"PYTHONPATH": str(shadow.parent)}
 
 

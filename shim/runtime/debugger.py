@@ -2,15 +2,21 @@
 
 Why it is built this way (measured with azureml-inference-server-http 1.5.1 and debugpy 1.8):
 
-- debugpy is imported only when ``SCORE_SHIM_DEBUG_PORT`` is set: a listening debugpy slows Python 3.11
-  code several times over even with no client attached.
-- The server loads the entry script in every gunicorn worker. ``debugpy.listen()`` in a second worker fails
-  with "Address already in use", and an unguarded failure there stops the whole server (exit 3). So one
-  process owns the port (`shim.runtime.debug_lock`: a lock the kernel drops when its process dies, so the
-  worker gunicorn starts in its place takes the port over). The other workers log which process owns it
-  and serve without a debugger.
-- Nothing here may take the server down: debugpy missing, the port taken, nothing listening in connect
-  mode, all end in a ``shim.debugger.*`` warning and the server goes on serving.
+- Nothing of debugpy runs until a client attaches. Once ``debugpy.listen()`` has run, pydevd's tracing stays
+  installed and pure-Python code on Python 3.11 runs 2-5 times slower even with no client attached
+  (``python -m benchmarks.debugger``). So in listen mode the shim binds the port itself and accepts on a
+  hidden thread (`shim.runtime.debug_relay`); the first client that speaks starts debugpy on a loopback
+  port of its own (0.5-1.5 s measured here), and every client is relayed to it from then on. With
+  ``WORKER_PRELOAD=true`` debugpy still starts at once, in the master: workers forked before it started
+  could never join the session. Connect mode (the IDE listens) starts it at once too: it has to connect.
+- The server loads the entry script in every gunicorn worker, and only one of them can listen on the port
+  (a second ``listen`` fails with "Address already in use"; an unguarded failure there stops the whole
+  server, exit 3). So one process owns the port (`shim.runtime.debug_lock`: a lock the kernel drops when
+  its process dies, so the worker gunicorn starts in its place takes the port over), claimed before it
+  binds. The other workers log which process owns it and serve without a debugger.
+- Nothing here may take the server down: debugpy missing, the port taken, debugpy failing to start when a
+  client comes, nothing listening in connect mode, all end in a ``shim.debugger.*`` warning and the server
+  goes on serving.
 - Anyone who reaches a debugpy port can run any code in the process. The default host is 127.0.0.1; any
   other host is the user's explicit choice and is logged as a loud warning.
 - At a breakpoint, the server's ``SCORING_TIMEOUT_MS`` and gunicorn's ``WORKER_TIMEOUT`` still run; a
@@ -21,18 +27,19 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.util
 import ipaddress
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
 from ..settings import PREFIX, Settings
 from ..stream.configure import get_logger
-from . import debug_lock, user_files
+from . import debug_lock, debug_relay, user_files
 
 log = get_logger("shim")
 
@@ -55,6 +62,11 @@ _started_pid: int | None = None
 _watching_pid: int | None = None
 _attached = False
 _attached_lock = threading.Lock()
+_debugpy: Any = None  # the debugpy module once it has started in this process
+
+#: The ``debugpy_starts`` field of ``shim.debugger.listening``.
+STARTS_ON_ATTACH = "on_attach"
+STARTS_AT_START = "at_start"
 
 
 def start(settings: Settings, remote_root: str | None = None) -> None:
@@ -128,6 +140,9 @@ def _start(settings: Settings, remote_root: str | None) -> None:
                 "a deployment that serves traffic."
             ),
         )
+    if listen and not _preloaded():
+        _listen_until_attach(settings, host, port, remote_root)
+        return
     debugpy = _import_debugpy(port)
     if debugpy is None:
         debug_lock.release()
@@ -140,25 +155,17 @@ def _start(settings: Settings, remote_root: str | None) -> None:
             bound_host, bound_port = debugpy.listen((host, port))
         except Exception as error:
             debug_lock.release()
-            log.warning(
-                "shim.debugger.listen_failed",
-                debug_host=host,
-                debug_port=port,
-                error=error,
-                diagnosis=_listen_diagnosis(host, port, error),
-            )
+            _listen_failed(host, port, error)
             return
-        # On 0.0.0.0 the port is reached through `docker -p 127.0.0.1:...` or `kubectl port-forward`.
-        reach = "127.0.0.1" if bound_host in ("0.0.0.0", "::", "") else bound_host
-        log.info(
-            "shim.debugger.listening",
-            debug_host=bound_host,
-            debug_port=bound_port,
-            remote_root=remote_root,
-            attach=(
-                f'VS Code: a launch.json "attach" configuration with "connect": {{"host": "{reach}", '
-                f'"port": {bound_port}}} and "pathMappings" from your local folder to "remoteRoot": '
-                f'"{remote_root or "<the folder of score.py in the container>"}".'
+        _log_listening(
+            bound_host,
+            bound_port,
+            remote_root,
+            STARTS_AT_START,
+            diagnosis=(
+                "WORKER_PRELOAD=true: debugpy starts now, in the master, because workers forked before a client "
+                "attached could never join the debug session. Pure-Python code runs slower from now on, even with "
+                "no client attached; without WORKER_PRELOAD debugpy starts only when a client attaches."
             ),
         )
     else:
@@ -179,9 +186,119 @@ def _start(settings: Settings, remote_root: str | None) -> None:
             )
             return
         log.info("shim.debugger.connected", debug_host=host, debug_port=port, remote_root=remote_root)
-    _watch(debugpy)
+    _use(debugpy)
     if settings.wait_for_debugger:
-        _wait(debugpy, settings, host, port)
+        _wait(settings, host, port, attached=debugpy.is_client_connected)
+
+
+def _listen_until_attach(settings: Settings, host: str, port: int, remote_root: str | None) -> None:
+    """Bind the port with a plain socket; debugpy starts behind it when the first client speaks."""
+    if not _debugpy_installed(port):
+        debug_lock.release()
+        return
+    try:
+        listener = debug_relay.bind(host, port)
+    except OSError as error:
+        debug_lock.release()
+        _listen_failed(host, port, error)
+        return
+    relay = debug_relay.Relay(listener, lambda: _start_behind(relay, port))
+    bound_host, bound_port = listener.getsockname()[:2]
+    _log_listening(str(bound_host), int(bound_port), remote_root, STARTS_ON_ATTACH)
+    relay.serve()
+    if settings.wait_for_debugger:
+        _wait(settings, host, port, attached=_client_attached, gave_up=lambda: relay.failed)
+
+
+def _start_behind(relay: debug_relay.Relay, port: int) -> debug_relay.Address | None:
+    """Start debugpy on a loopback port of its own, for the relay (once, on a client's first bytes).
+
+    Returns where its adapter accepts clients, or None (logged, the lock given up) when it cannot start.
+    """
+    began = time.monotonic()
+    debugpy = _import_debugpy(port)
+    if debugpy is None:
+        debug_lock.release()
+        return None
+    try:
+        debugpy.configure(subProcess=True)  # the user's own subprocesses join the session, as before
+        internal = _checked_address(debugpy.listen(("127.0.0.1", 0)))
+    except Exception as error:
+        debug_lock.release()
+        log.warning(
+            "shim.debugger.failed",
+            debug_port=port,
+            error=error,
+            diagnosis=(
+                f"debugpy could not start when a client connected to debug port {port}; the port is closed and "
+                "the server goes on without the debugger."
+            ),
+        )
+        return None
+    ready = time.monotonic()
+    since = relay.connected_at
+    log.info(
+        "shim.debugger.started",
+        debug_port=port,
+        took_s=round(ready - began, 3),
+        since_connection_s=round(ready - since, 3) if since is not None else None,
+        diagnosis=(
+            f"a client connected to debug port {port}: debugpy started and the port is relayed to it. "
+            "Pure-Python code in this process runs slower from now on, attached or not, until it ends."
+        ),
+    )
+    _use(debugpy)
+    return internal
+
+
+def _checked_address(address: Any) -> debug_relay.Address:
+    """``debugpy.listen``'s answer, which must be the loopback port its adapter really bound (not 0)."""
+    try:
+        host, port = address
+    except (TypeError, ValueError):
+        raise RuntimeError(f"debugpy.listen() returned {address!r}, not (host, port)") from None
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise RuntimeError(f"debugpy.listen() returned no port it listens on: {address!r}")
+    return str(host), port
+
+
+def _use(debugpy: Any) -> None:
+    """debugpy runs in this process from now on: the wait may ask it, the watcher logs attach and detach."""
+    global _debugpy
+    _debugpy = debugpy
+    _watch(debugpy)
+
+
+def _client_attached() -> bool:
+    return _debugpy is not None and bool(_debugpy.is_client_connected())
+
+
+def _log_listening(host: str, port: int, remote_root: str | None, starts: str, **fields: Any) -> None:
+    # On 0.0.0.0 the port is reached through `docker -p 127.0.0.1:...` or `kubectl port-forward`.
+    reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    log.info(
+        "shim.debugger.listening",
+        debug_host=host,
+        debug_port=port,
+        remote_root=remote_root,
+        debugpy_starts=starts,
+        attach=(
+            f'VS Code: a launch.json "attach" configuration with "connect": {{"host": "{reach}", '
+            f'"port": {port}}} and "pathMappings" from your local folder to "remoteRoot": '
+            f'"{remote_root or "<the folder of score.py in the container>"}".'
+        ),
+        **fields,
+    )
+
+
+def _listen_failed(host: str, port: int, error: Exception) -> None:
+    log.warning(
+        "shim.debugger.listen_failed",
+        debug_host=host,
+        debug_port=port,
+        error=error,
+        diagnosis=_listen_diagnosis(host, port, error),
+    )
 
 
 def _import_debugpy(port: int) -> Any:
@@ -191,18 +308,34 @@ def _import_debugpy(port: int) -> Any:
     try:
         import debugpy
     except ImportError as error:
-        log.warning(
-            "shim.debugger.unavailable",
-            debug_port=port,
-            error=error,
-            diagnosis=(
-                f"{PREFIX}DEBUG_PORT={port} asks for a debugger, but debugpy is not installed in this Python. "
-                "Add debugpy to the environment's pip dependencies. The server goes on "
-                "without the debugger."
-            ),
-        )
+        _unavailable(port, error)
         return None
     return debugpy
+
+
+def _debugpy_installed(port: int) -> bool:
+    """Whether debugpy can be found, without importing it (a missing one is said at start, not at attach)."""
+    try:
+        found = importlib.util.find_spec("debugpy") is not None
+    except (ImportError, ValueError) as error:
+        _unavailable(port, error)
+        return False
+    if not found:
+        _unavailable(port, ModuleNotFoundError("No module named 'debugpy'"))
+    return found
+
+
+def _unavailable(port: int, error: Exception) -> None:
+    log.warning(
+        "shim.debugger.unavailable",
+        debug_port=port,
+        error=error,
+        diagnosis=(
+            f"{PREFIX}DEBUG_PORT={port} asks for a debugger, but debugpy is not installed in this Python. "
+            "Add debugpy to the environment's pip dependencies. The server goes on "
+            "without the debugger."
+        ),
+    )
 
 
 def _listen_diagnosis(host: str, port: int, error: Exception) -> str:
@@ -219,11 +352,22 @@ def _listen_diagnosis(host: str, port: int, error: Exception) -> str:
             "0.0.0.0 inside a container whose port is published on loopback. The server goes on without the "
             "debugger."
         )
-    return f"debugpy could not listen on {host}:{port}; the server goes on without the debugger."
+    return f"could not listen on {host}:{port} ({error}); the server goes on without the debugger."
 
 
-def _wait(debugpy: Any, settings: Settings, host: str, port: int) -> None:
-    """Wait, bounded, until a client has attached (configurationDone), so that init() can be stepped through."""
+def _wait(
+    settings: Settings,
+    host: str,
+    port: int,
+    attached: Callable[[], bool],
+    gave_up: Callable[[], bool] = lambda: False,
+) -> None:
+    """Wait, bounded, until a client has attached (configurationDone), so that init() can be stepped through.
+
+    ``attached`` is debugpy's own answer once it runs; in listen mode it is no until a client has connected
+    and debugpy has started behind the port. ``gave_up`` ends the wait when the port has closed for good
+    (debugpy could not start when a client came; that is logged).
+    """
     timeout = settings.debug_wait_timeout
     limit = _boot_limit()
     capped = limit is not None and limit < timeout
@@ -249,7 +393,9 @@ def _wait(debugpy: Any, settings: Settings, host: str, port: int) -> None:
     started = time.monotonic()
     deadline = started + timeout
     with _stop_requests() as stopping:
-        while not debugpy.is_client_connected():
+        while not attached():
+            if gave_up():
+                return
             if stopping.is_set():
                 log.info(
                     "shim.debugger.wait_cancelled",
@@ -317,11 +463,8 @@ def _watch(debugpy: Any) -> None:
                 errors += 1  # a transient failure while a client connects or leaves: look again
             time.sleep(WATCH_INTERVAL_S)
 
-    thread = threading.Thread(target=watch, name="score-shim-debugger-watch", daemon=True)
     # Hidden from the debugger's thread list and never traced: it is not the user's code.
-    thread.pydev_do_not_trace = True  # type: ignore[attr-defined]
-    thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
-    thread.start()
+    debug_relay.hidden_thread(watch, "score-shim-debugger-watch").start()
 
 
 def _note_attached(now: bool, **fields: Any) -> None:
