@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.tree._tree import Tree
 
-from tests._server import running_server
+from tests._scripts import JOBLIB_LOAD, registered_model_dir, score_script, server_init_failure
 from tests.test_check_cli import report
 
 LFS_POINTER = (
@@ -28,19 +28,6 @@ LFS_POINTER = (
     b"size 12345678\n"
 )
 LFS_FIX = "run `git lfs pull` (or `git lfs fetch && git lfs checkout`) before registering/deploying it"
-RUN = "def run(data):\n    return data\n"
-
-
-def _script(folder: Path, body: str) -> Path:
-    script = folder / "score.py"
-    script.write_text(body + "\n\n" + RUN, encoding="utf-8")
-    return script
-
-
-def _model_dir(tmp_path: Path) -> Path:
-    model_dir = tmp_path / "azureml-models" / "m" / "1"
-    model_dir.mkdir(parents=True)
-    return model_dir
 
 
 def _init_failure(script: Path, model_dir: Path, cwd: Path) -> dict[str, Any]:
@@ -49,14 +36,6 @@ def _init_failure(script: Path, model_dir: Path, cwd: Path) -> dict[str, Any]:
     init: dict[str, Any] = data["init"]
     return init
 
-
-JOBLIB_LOAD = """import os
-import joblib
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"))
-"""
 
 PICKLE_LOAD = """import os
 import pickle
@@ -70,9 +49,9 @@ def init():
 
 @pytest.mark.parametrize(("loader", "error_type"), [(JOBLIB_LOAD, "KeyError"), (PICKLE_LOAD, "UnpicklingError")])
 def test_an_lfs_pointer_is_named_whatever_the_loader(tmp_path: Path, loader: str, error_type: str) -> None:
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "model.pkl").write_bytes(LFS_POINTER)
-    init = _init_failure(_script(tmp_path, loader), model_dir, tmp_path)
+    init = _init_failure(score_script(tmp_path, loader), model_dir, tmp_path)
     assert init["error"]["type"].endswith(error_type)
     diagnosis = init["diagnosis"]
     assert diagnosis["kind"] == "model_load" and diagnosis["facts"]["git_lfs_pointer"] is True
@@ -95,10 +74,10 @@ def init():
 
 
 def test_a_ds_store_loaded_in_a_loop_is_named_with_the_loop(tmp_path: Path) -> None:
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "a.pkl").write_bytes(pickle.dumps({"w": 1}))
     (model_dir / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + b"\x00" * 64)
-    script = _script(tmp_path, LOOP)
+    script = score_script(tmp_path, LOOP)
     init = _init_failure(script, model_dir, tmp_path)
     assert init["error"]["type"] == "KeyError" and init["error"]["message"] == "0"
     assert init["diagnosis"]["kind"] == "not_a_model"
@@ -118,16 +97,16 @@ def init():
 
 
 def test_an_error_in_compiled_code_is_placed_at_the_users_line(tmp_path: Path) -> None:
-    model_dir = _model_dir(tmp_path)
-    script = _script(tmp_path, COMPILED)
+    model_dir = registered_model_dir(tmp_path)
+    script = score_script(tmp_path, COMPILED)
     init = _init_failure(script, model_dir, tmp_path)
     assert "_tree.pyx" in init["error"]["traceback"]  # the innermost frame is Cython's
     assert init["error"]["where"] == {"file": str(script), "line": 6, "function": "init"}
 
 
 def test_a_missing_module_names_the_pip_package(tmp_path: Path) -> None:
-    script = _script(tmp_path, "import os\n\nimport PIL\n\ndef init():\n    pass\n")
-    data, done = report(str(script), "--model-dir", str(_model_dir(tmp_path)), cwd=tmp_path)
+    script = score_script(tmp_path, "import os\n\nimport PIL\n\ndef init():\n    pass\n")
+    data, done = report(str(script), "--model-dir", str(registered_model_dir(tmp_path)), cwd=tmp_path)
     assert done.returncode == 3, done.stdout + done.stderr
     diagnosis = data["load"]["diagnosis"]
     assert diagnosis["kind"] == "module_not_found" and diagnosis["facts"]["package"] == "pillow"
@@ -161,9 +140,9 @@ def test_a_model_from_another_sklearn_names_both_versions(tmp_path: Path) -> Non
     pipeline = Pipeline([("scale", StandardScaler()), ("tree", DecisionTreeClassifier())]).fit(X, y)
     buffer = io.BytesIO()
     _OldSklearn(buffer, protocol=4).dump(pipeline)
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "model.pkl").write_bytes(buffer.getvalue())
-    init = _init_failure(_script(tmp_path, JOBLIB_LOAD), model_dir, tmp_path)
+    init = _init_failure(score_script(tmp_path, JOBLIB_LOAD), model_dir, tmp_path)
     assert "incompatible dtype" in init["error"]["message"]
     diagnosis = init["diagnosis"]
     assert diagnosis["kind"] == "sklearn_version" and diagnosis["facts"]["from"] == "warning"
@@ -178,18 +157,11 @@ def test_a_model_from_another_sklearn_names_both_versions(tmp_path: Path) -> Non
 # -- through the real server ----------------------------------------------------------------------------
 
 
-def _server_failure(script: Path, log_dir: Path, model_dir: Path) -> dict[str, Any]:
-    with running_server(script, log_dir, model_dir=model_dir, expect_healthy=False) as server:
-        assert server.process.wait(timeout=60) == 3
-        [failed] = server.events("shim.init.failed")
-        return failed
-
-
 @pytest.mark.server
 def test_the_server_names_the_lfs_pointer(tmp_path: Path, log_dir: Path) -> None:
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "model.pkl").write_bytes(LFS_POINTER)
-    failed = _server_failure(_script(tmp_path, JOBLIB_LOAD), log_dir, model_dir)
+    failed = server_init_failure(score_script(tmp_path, JOBLIB_LOAD), log_dir, model_dir)
     assert failed["error"]["type"] == "KeyError"
     assert failed["diagnosis"] == (
         f"{model_dir / 'model.pkl'} is a Git LFS pointer ({len(LFS_POINTER)} bytes) for a 12.3 MB file, "
@@ -200,8 +172,8 @@ def test_the_server_names_the_lfs_pointer(tmp_path: Path, log_dir: Path) -> None
 
 @pytest.mark.server
 def test_the_server_names_the_missing_package(tmp_path: Path, log_dir: Path) -> None:
-    script = _script(tmp_path, "import os\n\nimport PIL\n\ndef init():\n    pass\n")
-    failed = _server_failure(script, log_dir, _model_dir(tmp_path))
+    script = score_script(tmp_path, "import os\n\nimport PIL\n\ndef init():\n    pass\n")
+    failed = server_init_failure(script, log_dir, registered_model_dir(tmp_path))
     assert failed["phase"] == "import"
     assert failed["diagnosis"].startswith("score.py:3 imports PIL, which this environment does not have: add pillow")
     assert failed["diagnosis_facts"]["package"] == "pillow"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copyreg
 import io
-import json
 import pickle
 import subprocess
 import sys
@@ -23,24 +22,13 @@ import pytest
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import RandomForestClassifier
 
+from tests._logs import logs_json, write
+from tests._scripts import JOBLIB_LOAD, registered_model_dir, score_script, server_init_failure
 from tests._server import running_server
 from tests.test_check_cli import report
 
-RUN = "def run(data):\n    return data\n"
 SITE = "/azureml-envs/azureml_5b1/lib/python3.10/site-packages"
 SCORE = "/var/azureml-app/onlinescoring/score.py"
-
-
-def _script(folder: Path, body: str) -> Path:
-    script = folder / "score.py"
-    script.write_text(body + "\n\n" + RUN, encoding="utf-8")
-    return script
-
-
-def _model_dir(tmp_path: Path) -> Path:
-    model_dir = tmp_path / "azureml-models" / "m" / "1"
-    model_dir.mkdir(parents=True)
-    return model_dir
 
 
 def _check(script: Path, model_dir: Path) -> dict[str, Any]:
@@ -54,13 +42,7 @@ def _check(script: Path, model_dir: Path) -> dict[str, Any]:
 
 def _logs(tmp_path: Path, text: str, name: str = "pasted.log") -> dict[str, Any]:
     """`python -m shim logs FILE --json` on ``text``; its one failure group."""
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "shim", "logs", str(path), "--json"], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    failures = json.loads(done.stdout)["failures"]
+    failures = logs_json(write(tmp_path, name, text))["failures"]
     assert len(failures) == 1, failures
     group: dict[str, Any] = failures[0]
     return group
@@ -86,8 +68,8 @@ def _each_form(tmp_path: Path, forms: dict[str, str]) -> Iterator[tuple[str, str
 
 
 def test_a_missing_module_names_the_pip_package_in_check_and_in_pasted_logs(tmp_path: Path) -> None:
-    script = _script(tmp_path, "import os\n\n\nimport skimage\n\ndef init():\n    pass")
-    diagnosis = _check(script, _model_dir(tmp_path))
+    script = score_script(tmp_path, "import os\n\n\nimport skimage\n\ndef init():\n    pass")
+    diagnosis = _check(script, registered_model_dir(tmp_path))
     assert diagnosis["kind"] == "module_not_found" and diagnosis["facts"]["package"] == "scikit-image"
     assert "add scikit-image to the environment's conda file" in diagnosis["text"]
     frames = [(SCORE, 4, "<module>", "import skimage")]
@@ -121,7 +103,7 @@ REMOVED = {
 def test_a_removed_name_is_named_with_its_pin_when_the_script_imports_it(tmp_path: Path, line: str) -> None:
     cause, pin, instead = REMOVED[line]
     # Real: the libraries installed here are the versions that removed these names.
-    diagnosis = _check(_script(tmp_path, f"{line}\n\ndef init():\n    pass"), _model_dir(tmp_path))
+    diagnosis = _check(score_script(tmp_path, f"{line}\n\ndef init():\n    pass"), registered_model_dir(tmp_path))
     assert diagnosis["kind"] == "removed_name" and diagnosis["facts"]["own_import"] is True
     assert diagnosis["text"].startswith(f"{cause}, and the script imports it: use `")
     assert instead in diagnosis["text"] and pin in diagnosis["text"]
@@ -162,8 +144,8 @@ NUMPY_MESSAGE = (
 def test_numpy_binary_mismatch_says_pin_numpy_below_2(tmp_path: Path) -> None:
     # Cannot happen here (every wheel installed matches numpy 2): raised with numpy's own message, as pandas
     # built for numpy 1.x raises it on `import pandas` under numpy 2 (Azure/azureml-examples#3415).
-    script = _script(tmp_path, f"raise ValueError({NUMPY_MESSAGE!r})\n\ndef init():\n    pass")
-    diagnosis = _check(script, _model_dir(tmp_path))
+    script = score_script(tmp_path, f"raise ValueError({NUMPY_MESSAGE!r})\n\ndef init():\n    pass")
+    diagnosis = _check(script, registered_model_dir(tmp_path))
     assert diagnosis["kind"] == "numpy_binary"
     assert "built for numpy 1.x and numpy 2 is installed" in diagnosis["text"]
     assert "pin numpy<2 in the conda file" in diagnosis["text"]
@@ -193,8 +175,8 @@ _X = _descriptor.FieldDescriptor(
 def test_old_generated_protobuf_code_says_pin_protobuf_below_4(tmp_path: Path) -> None:
     pytest.importorskip("google.protobuf", reason="protobuf comes with mlflow-skinny (the test extra)")
     (tmp_path / "old_pb2.py").write_text(OLD_PB2, encoding="utf-8")  # as protoc 3.18 and older generated it
-    script = _script(tmp_path, "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\nimport old_pb2")
-    diagnosis = _check(script, _model_dir(tmp_path))  # real: the installed protobuf refuses it
+    script = score_script(tmp_path, "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\nimport old_pb2")
+    diagnosis = _check(script, registered_model_dir(tmp_path))  # real: the installed protobuf refuses it
     assert diagnosis["kind"] == "protobuf_version"
     assert diagnosis["text"].startswith("generated protobuf code (old_pb2.py) is older than the installed protobuf")
     assert (
@@ -237,13 +219,6 @@ def _forest_of_sklearn_0_21(monkeypatch: pytest.MonkeyPatch) -> bytes:
     return buffer.getvalue()
 
 
-JOBLIB_LOAD = """import os
-import joblib
-
-def init():
-    global model
-    model = joblib.load(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"))
-"""
 FOREST_FRAMES = [
     ("/azureml-envs/azureml_5b1/lib/python3.10/site-packages/azureml_inference_server_http/server/user_script.py",
      117, "invoke_init", "self._user_init()"),
@@ -256,9 +231,9 @@ FOREST_FRAMES = [
 
 
 def test_a_model_of_an_old_sklearn_names_the_version_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "model.pkl").write_bytes(_forest_of_sklearn_0_21(monkeypatch))
-    diagnosis = _check(_script(tmp_path, JOBLIB_LOAD), model_dir)  # real: this scikit-learn has no such module
+    diagnosis = _check(score_script(tmp_path, JOBLIB_LOAD), model_dir)  # real: this scikit-learn has no such module
     assert diagnosis["facts"]["message"] == "No module named 'sklearn.ensemble.forest'"
     assert diagnosis["kind"] == "sklearn_version"  # the file names the version it was saved with
     assert "was saved with scikit-learn 0.21.3" in diagnosis["text"] and "pin scikit-learn==0.21.3" in diagnosis["text"]
@@ -291,8 +266,8 @@ def init():
 
 
 def test_get_model_path_in_a_deployment_says_use_azureml_model_dir(tmp_path: Path) -> None:
-    script = _script(tmp_path, GET_MODEL_PATH.format(message=MODEL_NOT_FOUND))
-    diagnosis = _check(script, _model_dir(tmp_path))
+    script = score_script(tmp_path, GET_MODEL_PATH.format(message=MODEL_NOT_FOUND))
+    diagnosis = _check(script, registered_model_dir(tmp_path))
     assert diagnosis["kind"] == "azureml_core_model_not_found"
     assert diagnosis["text"].startswith("Model.get_model_path('sklearn_mnist_model.pkl') found no model: it looks")
     assert "os.path.join(os.environ['AZUREML_MODEL_DIR'], <the file>)" in diagnosis["text"]
@@ -328,10 +303,10 @@ def init():
 
 
 def test_a_file_missing_in_the_model_folder_names_the_layout(tmp_path: Path) -> None:
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "model").mkdir()
     (model_dir / "model" / "sklearn_regression_model.pkl").write_bytes(pickle.dumps({"w": 1}))
-    diagnosis = _check(_script(tmp_path, OPEN_ONE_FOLDER_UP), model_dir)
+    diagnosis = _check(score_script(tmp_path, OPEN_ONE_FOLDER_UP), model_dir)
     assert "a registered folder keeps its folder name under AZUREML_MODEL_DIR" in diagnosis["text"]
     assert "one folder down, under 'model/'" in diagnosis["text"]
     path = "/var/azureml-app/azureml-models/sklearn_regression_model/1/sklearn_regression_model.pkl"
@@ -391,7 +366,7 @@ MLFLOW_PATHS = {
 def test_an_mlflow_model_elsewhere_names_the_mlmodel_file_and_the_path_to_pass(
     tmp_path: Path, mlflow_models: Path, asked: str
 ) -> None:
-    script = _script(tmp_path, MLFLOW_LOAD.format(path=MLFLOW_PATHS[asked]))
+    script = score_script(tmp_path, MLFLOW_LOAD.format(path=MLFLOW_PATHS[asked]))
     diagnosis = _check(script, mlflow_models)
     assert diagnosis["kind"] == "mlflow_layout"
     assert diagnosis["facts"]["type"] == "MlflowException"
@@ -406,9 +381,9 @@ def test_an_mlflow_model_elsewhere_names_the_mlmodel_file_and_the_path_to_pass(
 
 def test_an_mlflow_model_that_is_no_mlflow_model_says_so(tmp_path: Path) -> None:
     pytest.importorskip("mlflow.pyfunc", reason="needs mlflow-skinny and pandas (the test extra)")
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "model.pkl").write_bytes(pickle.dumps({"w": 1}))
-    diagnosis = _check(_script(tmp_path, MLFLOW_LOAD.format(path=MLFLOW_PATHS["model_dir"])), model_dir)
+    diagnosis = _check(score_script(tmp_path, MLFLOW_LOAD.format(path=MLFLOW_PATHS["model_dir"])), model_dir)
     assert diagnosis["kind"] == "mlflow_layout"
     assert "there is no MLmodel file under AZUREML_MODEL_DIR" in diagnosis["text"]
     assert "which holds model.pkl" in diagnosis["text"]
@@ -434,13 +409,6 @@ def test_an_mlflow_layout_failure_is_named_in_every_pasted_form(tmp_path: Path) 
 # -- through the real server --------------------------------------------------------------------------------------
 
 
-def _server_failure(script: Path, log_dir: Path, model_dir: Path) -> dict[str, Any]:
-    with running_server(script, log_dir, model_dir=model_dir, expect_healthy=False) as server:
-        assert server.process.wait(timeout=90) == 3
-        [failed] = server.events("shim.init.failed")
-        return failed
-
-
 def _bare_server_log(script: Path, log_dir: Path, model_dir: Path) -> str:
     """What the server alone (no shim) logs when the script fails to start: the text users paste."""
     with running_server(script, log_dir, shim=False, model_dir=model_dir, expect_healthy=False) as server:
@@ -450,9 +418,9 @@ def _bare_server_log(script: Path, log_dir: Path, model_dir: Path) -> str:
 
 @pytest.mark.server
 def test_the_server_and_its_bare_log_name_a_removed_jinja2_name(tmp_path: Path, log_dir: Path) -> None:
-    script = _script(tmp_path, "from jinja2 import Markup\n\ndef init():\n    pass")
-    model_dir = _model_dir(tmp_path)
-    failed = _server_failure(script, log_dir, model_dir)
+    script = score_script(tmp_path, "from jinja2 import Markup\n\ndef init():\n    pass")
+    model_dir = registered_model_dir(tmp_path)
+    failed = server_init_failure(script, log_dir, model_dir)
     assert failed["phase"] == "import"
     assert failed["diagnosis"].startswith("jinja2 3.1 removed Markup, and the script imports it")
     assert failed["diagnosis_facts"]["kind"] == "removed_name"
@@ -465,9 +433,10 @@ def test_the_server_and_its_bare_log_name_a_removed_jinja2_name(tmp_path: Path, 
 def test_the_bare_servers_log_of_an_old_sklearn_model_names_the_version_mismatch(
     tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model_dir = _model_dir(tmp_path)
+    model_dir = registered_model_dir(tmp_path)
     (model_dir / "model.pkl").write_bytes(_forest_of_sklearn_0_21(monkeypatch))
-    group = _logs(tmp_path, _bare_server_log(_script(tmp_path, JOBLIB_LOAD), log_dir, model_dir), "bare-server.log")
+    script = score_script(tmp_path, JOBLIB_LOAD)
+    group = _logs(tmp_path, _bare_server_log(script, log_dir, model_dir), "bare-server.log")
     assert group["type"] == "ModuleNotFoundError" and group["stage"] == "init"
     assert group["diagnosis"].startswith(
         "scikit-learn is installed but has no module sklearn.ensemble.forest: the model was saved with another "
@@ -479,8 +448,8 @@ def test_the_bare_servers_log_of_an_old_sklearn_model_names_the_version_mismatch
 def test_the_server_and_its_bare_log_name_the_mlflow_model_folder(
     tmp_path: Path, log_dir: Path, mlflow_models: Path
 ) -> None:
-    script = _script(tmp_path, MLFLOW_LOAD.format(path=MLFLOW_PATHS["model_subfolder"]))
-    failed = _server_failure(script, log_dir, mlflow_models)
+    script = score_script(tmp_path, MLFLOW_LOAD.format(path=MLFLOW_PATHS["model_subfolder"]))
+    failed = server_init_failure(script, log_dir, mlflow_models)
     assert failed["diagnosis_facts"]["kind"] == "mlflow_layout"
     assert failed["diagnosis_facts"]["load_path"] == str(mlflow_models / "my_model")
     assert "os.path.join(os.environ['AZUREML_MODEL_DIR'], 'my_model')" in failed["diagnosis"]

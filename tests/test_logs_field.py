@@ -8,38 +8,15 @@ runs it (``python -m shim logs FILE``, with and without ``--json``).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests._logs import logs_json, logs_text, write
 
 SERVER = "/azureml-envs/azureml_5b1/lib/python3.10/site-packages/azureml_inference_server_http/server"
 SCORE = "/var/azureml-app/onlinescoring/score.py"
 NOT_RECOGNISED = "No line from the inference server or the shim was recognised"
-
-
-def logs_text(path: Path) -> str:
-    done = subprocess.run([sys.executable, "-m", "shim", "logs", str(path)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
-
-
-def logs_json(path: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "shim", "logs", str(path), "--json"], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    data: dict[str, Any] = json.loads(done.stdout)
-    return data
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # -- 1. the bare server's start-up noise is never a failure ------------------------------------------------

@@ -8,26 +8,14 @@ CLI's messages, a build log's pip line. Each goes through the command as a user 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests._logs import pasted
+
 MODELS = "/var/azureml-app/azureml-models"
-
-
-def logs(tmp_path: Path, text: str) -> tuple[str, dict[str, Any]]:
-    path = tmp_path / "pasted.log"
-    path.write_text(text, encoding="utf-8")
-    command = [sys.executable, "-m", "shim", "logs", str(path)]
-    shown = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    data = subprocess.run(
-        [sys.executable, "-m", "shim", "logs", str(path), "--json"], capture_output=True, text=True, timeout=60
-    )
-    assert shown.returncode == data.returncode == 0, shown.stderr + data.stderr
-    return shown.stdout, json.loads(data.stdout)
 
 
 def only_failure(data: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +34,7 @@ def only_failure(data: dict[str, Any]) -> dict[str, Any]:
     ids=["errno-without-type", "onnxruntime-in-backticks", "tensorflow-savedmodel", "quoted-exception-line"],
 )
 def test_a_missing_model_file_said_any_way_gets_the_layout_diagnosis(tmp_path: Path, line: str) -> None:
-    _, data = logs(tmp_path, line + "\n\nI registered the model from my run's outputs folder.\n")
+    _, data = pasted(tmp_path, line + "\n\nI registered the model from my run's outputs folder.\n")
     group = only_failure(data)
     assert f"AZUREML_MODEL_DIR is {MODELS}/credit/3 here" in group["diagnosis"]
     assert "keeps its folder name" in group["diagnosis"]
@@ -54,7 +42,7 @@ def test_a_missing_model_file_said_any_way_gets_the_layout_diagnosis(tmp_path: P
 
 def test_the_scoring_script_not_found_names_code_and_scoring_script(tmp_path: Path) -> None:
     line = "FileNotFoundError: [Errno 2] No such file or directory: '/var/azureml-app/src/score.py'"
-    _, data = logs(tmp_path, line + "\n")
+    _, data = pasted(tmp_path, line + "\n")
     diagnosis = only_failure(data)["diagnosis"]
     assert "no scoring script at /var/azureml-app/src/score.py" in diagnosis
     assert "code_configuration.code" in diagnosis and "scoring_script" in diagnosis
@@ -66,7 +54,7 @@ def test_library_frames_only_give_no_place_and_the_old_servers_main_is_no_packag
         "    main = importlib.import_module('main')\n"
         "ModuleNotFoundError: No module named 'main'\n"
     )
-    _, data = logs(tmp_path, text)
+    _, data = pasted(tmp_path, text)
     group = only_failure(data)
     assert group["place"] is None  # the server's file is not the user's to fix
     assert "imports the entry script under the name main" in group["diagnosis"]
@@ -74,7 +62,7 @@ def test_library_frames_only_give_no_place_and_the_old_servers_main_is_no_packag
 
 
 def test_the_old_servers_azureml_api_is_azureml_defaults(tmp_path: Path) -> None:
-    _, data = logs(tmp_path, "ModuleNotFoundError: No module named 'azureml.api'\n")
+    _, data = pasted(tmp_path, "ModuleNotFoundError: No module named 'azureml.api'\n")
     assert "add azureml-defaults to the environment's conda file" in only_failure(data)["diagnosis"]
 
 
@@ -87,7 +75,7 @@ def test_an_old_images_worker_that_failed_to_load_is_one_worker_even_when_the_tr
         "Traceback (most recent call last):\n"
         '  File "/azureml-envs/azureml_0a1b/lib/python3.8/site-packages/gunicorn/arbiter.py", line 589, in spawn\n'
     )
-    shown, data = logs(tmp_path, text)
+    shown, data = pasted(tmp_path, text)
     [worker] = data["workers"]
     assert (worker["pid"], worker["init"]) == (57, "failed")
     assert "the traceback that says why is cut in these lines" in only_failure(data)["message"]
@@ -102,11 +90,11 @@ def test_old_gunicorn_lines_without_a_timestamp_tell_a_timed_out_and_killed_work
         "worker timed out, killing gunicorn\n"
         "Worker with pid 41 was terminated due to signal 9\n"
     )
-    shown, data = logs(tmp_path, text)
+    shown, data = pasted(tmp_path, text)
     assert data["worker_events"]["counts"].get("WORKER TIMEOUT") == 1
     assert data["failures"] == []  # the stack gunicorn printed for the timed-out worker is no failure
     assert "gunicorn's worker timeout" in shown and "No line from the inference server" not in shown
-    other = logs(tmp_path, "Worker with pid 88 was terminated due to signal 9\n")[1]
+    other = pasted(tmp_path, "Worker with pid 88 was terminated due to signal 9\n")[1]
     assert other["worker_events"]["counts"] == {"SIGKILL (out of memory?)": 1}
 
 
@@ -115,7 +103,7 @@ def test_the_old_aks_unschedulable_sentence(tmp_path: Path) -> None:
         '"Unschedulable: CPU/Memory resource insufficient, 2 replicas unschedulable. Please add more node(s) with '
         'SKU more than 0.5 CPU Cores and 1.5GB Memory to host your replicas OR reduce your replica count."'
     )
-    _, data = logs(tmp_path, line + "\n")
+    _, data = pasted(tmp_path, line + "\n")
     [finding] = data["explained"]
     assert finding["kind"] == "unschedulable-cpu"
     assert finding["details"]["a node needs more than"] == "0.5 CPU Cores and 1.5GB Memory"
@@ -131,7 +119,7 @@ def test_the_sdks_entry_script_error_gets_the_shared_diagnosis(tmp_path: Path) -
         '  "details": [{"code": "CrashLoopBackOff", "message": "Your container application crashed."}]\n'
         "}\n"
     )
-    _, data = logs(tmp_path, text)
+    _, data = pasted(tmp_path, text)
     assert {"entry-script-error", "crash-loop"} <= {finding["kind"] for finding in data["explained"]}
     group = only_failure(data)
     assert (group["type"], group["message"]) == ("ModuleNotFoundError", "No module named 'lightgbm'")
@@ -145,7 +133,7 @@ def test_environment_build_failed_and_a_package_for_another_python(tmp_path: Pat
         "Pip subprocess error:\n"
         "ERROR: Package 'pandas' requires a different Python: 3.7.16 not in '>=3.9'\n"
     )
-    _, data = logs(tmp_path, text)
+    _, data = pasted(tmp_path, text)
     kinds = {finding["kind"]: finding for finding in data["explained"]}
     assert "EnvironmentBuildFailed" in kinds
     assert kinds["pip-python-version"]["details"] == {"package": "pandas", "python": "3.7.16", "requires": ">=3.9"}
@@ -160,7 +148,7 @@ def test_a_wrapped_azureml_core_message_on_its_own_line_is_read(tmp_path: Path) 
         "\tMessage: ModelNotFound: Model with name churn, version 7 not found in provided workspace\n"
         "\tInnerException None\n"
     )
-    _, data = logs(tmp_path, text)
+    _, data = pasted(tmp_path, text)
     group = only_failure(data)
     assert group["message"].endswith("Model with name churn, version 7 not found in provided workspace")
     assert "the workspace has no model churn version 7" in group["diagnosis"]
@@ -172,7 +160,7 @@ def test_an_azure_error_on_one_json_line_is_read_by_its_codes(tmp_path: Path) ->
         "message": "The request is invalid.",
         "details": [{"code": "OutOfQuota", "message": "Not enough quota available for Standard_DS3_v2."}],
     }
-    _, data = logs(tmp_path, json.dumps(error) + "\n")
+    _, data = pasted(tmp_path, json.dumps(error) + "\n")
     assert [finding["kind"] for finding in data["explained"]] == ["OutOfQuota"]
 
 
@@ -183,7 +171,7 @@ def test_a_buildkit_build_log_names_the_packages(tmp_path: Path) -> None:
         "#9 41.87   - scikit-learn==0.19.7\n"
         "#9 41.87   - lightgbm==9.9\n"
     )
-    _, data = logs(tmp_path, text)
+    _, data = pasted(tmp_path, text)
     [finding] = data["explained"]
     assert finding["kind"] == "conda-packages-not-found"
     assert finding["details"]["packages"] == "scikit-learn==0.19.7, lightgbm==9.9"
@@ -198,12 +186,12 @@ def test_a_traceback_pasted_from_a_web_page_and_ipythons_frame_lines(tmp_path: P
         "ModelNotFoundException: ModelNotFoundException:\n"
         "\tMessage: Model churn not found in cache or in root at ./churn\n"
     )
-    _, data = logs(tmp_path, text)
+    _, data = pasted(tmp_path, text)
     group = only_failure(data)  # the IPython frame line is no exception of its own
     assert group["type"] == "ModelNotFoundException" and group["place"] is None  # <stdin>, decoded, is no file
     assert "get_model_path('churn') found no model" in group["diagnosis"]
 
 
 def test_ruamel_is_installed_as_ruamel_yaml(tmp_path: Path) -> None:
-    _, data = logs(tmp_path, "ModuleNotFoundError: No module named 'ruamel'\n")
+    _, data = pasted(tmp_path, "ModuleNotFoundError: No module named 'ruamel'\n")
     assert "add ruamel.yaml to the environment's conda file" in only_failure(data)["diagnosis"]

@@ -16,30 +16,14 @@ from typing import Any
 
 import pytest
 
+from tests._logs import logs_json, logs_text, write
+
 GUIDE = "https://learn.microsoft.com/azure/machine-learning/how-to-troubleshoot-online-endpoints"
 V1_GUIDE = "https://learn.microsoft.com/azure/machine-learning/v1/how-to-troubleshoot-deployment"
 
 
-def logs_text(path: Path) -> str:
-    done = subprocess.run([sys.executable, "-m", "shim", "logs", str(path)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
-
-
-def logs_json(path: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "shim", "logs", str(path), "--json"], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    data: dict[str, Any] = json.loads(done.stdout)
-    return data
-
-
 def explained(tmp_path: Path, text: str, name: str = "paste.txt") -> dict[str, dict[str, Any]]:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return {item["kind"]: item for item in logs_json(path)["explained"]}
+    return {item["kind"]: item for item in logs_json(write(tmp_path, name, text))["explained"]}
 
 
 # -- kubectl describe pod ---------------------------------------------------------------------------------------
