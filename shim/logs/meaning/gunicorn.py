@@ -104,9 +104,8 @@ def _worker_failed_to_load(tally: Tally, record: Record, message: str) -> None:
             "type": "Exception in worker process",
             "message": "the worker failed to load the app; the traceback that says why is cut in these lines",
         }
-    if record.pid is None:  # old images' gunicorn lines name no pid: the worker that is booting
-        pending = tally.workers.sole_pending(record.stream, record.host)
-        record.pid = pending.pid if pending is not None else None
+    # old images' gunicorn lines name no pid: the worker that is booting
+    record.pid = tally.workers.pid_or_sole_pending(record.stream, record.host, record.pid)
     worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp)
     diagnosis = diagnose(error, message)
     if worker is not None and not worker.from_shim:

@@ -16,12 +16,9 @@ from ..record import Record
 from ..tally.totals import Tally
 from .exceptions import read_error
 
-_MODEL_IDS = MODEL_IDS
-_EXTRA_KEYS = EXTRA_KEYS
 _EXTRA_KEYS_LINE = "Extra keys = ["
-_LOGGER_PRINT = LOGGER_PRINT
 #: How every known noise starts (tested before `on_noise` is called: most records are not noise).
-NOISE_PREFIXES = (_MODEL_IDS, _EXTRA_KEYS, _EXTRA_KEYS_LINE, _LOGGER_PRINT)
+NOISE_PREFIXES = (MODEL_IDS, EXTRA_KEYS, _EXTRA_KEYS_LINE, LOGGER_PRINT)
 
 
 def on_noise(tally: Tally, record: Record, message: str) -> bool:
@@ -39,7 +36,7 @@ def on_noise(tally: Tally, record: Record, message: str) -> bool:
 def _kind(record: Record, message: str) -> tuple[str | None, str | None, bool]:
     """The kind of noise, the detail it gives, and whether it counts as one more (a continuation does not)."""
     bare = not record.logger
-    if message.startswith(_MODEL_IDS) and (bare or record.logger.startswith("azmlinfsrv")):
+    if message.startswith(MODEL_IDS) and (bare or record.logger.startswith("azmlinfsrv")):
         error, _ = read_error(message)
         if error is None:
             return "model-ids", None, True
@@ -47,11 +44,11 @@ def _kind(record: Record, message: str) -> tuple[str | None, str | None, bool]:
         if isinstance(where, dict) and not is_library(str(where.get("file", ""))):
             return None, None, False  # the user's own traceback came with it: not noise
         return "model-ids", f"{error['type']}: {error['message']}", True
-    if message.startswith(_EXTRA_KEYS):
+    if message.startswith(EXTRA_KEYS):
         _, _, keys = message.partition("\n")
         return "extra-config-keys", keys.strip() or None, True
     if bare and message.startswith(_EXTRA_KEYS_LINE) and not record.lines:
         return "extra-config-keys", message.strip(), False
-    if bare and message.strip() == _LOGGER_PRINT and not record.lines:
+    if bare and message.strip() == LOGGER_PRINT and not record.lines:
         return "logger-print", None, True
     return None, None, False

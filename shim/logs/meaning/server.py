@@ -46,7 +46,7 @@ def _on_init_message(tally: Tally, record: Record, message: str) -> bool:
     """How init() went, as the server tells it: the shim's events, when there are some, decide."""
     if not message.startswith(_INIT_MESSAGES):
         return False
-    _resolve_pid(tally, record)
+    record.pid = tally.workers.pid_or_sole_pending(record.stream, record.host, record.pid)
     if message.startswith(_INIT_STARTED):
         worker = tally.workers.get(record.stream, record.host, record.pid, record.timestamp, fresh=True)
         if worker is not None and worker.init in ("unknown", "booted"):
@@ -63,14 +63,6 @@ def _on_init_message(tally: Tally, record: Record, message: str) -> bool:
     return True
 
 
-def _resolve_pid(tally: Tally, record: Record) -> None:
-    """Old servers write no pid: their lines are the worker's whose init() is under way, when only one is."""
-    if record.pid is None:
-        worker = tally.workers.sole_pending(record.stream, record.host)
-        if worker is not None:
-            record.pid = worker.pid
-
-
 def _on_exception(tally: Tally, record: Record, text: str) -> None:
     """A traceback: init()'s (after "User's init function failed"), the import's, a request's, or a pasted one's.
 
@@ -80,7 +72,7 @@ def _on_exception(tally: Tally, record: Record, text: str) -> None:
     error, phase = read_error(text)
     if error is None and not record.logger:
         return  # a bare line that only looked like a fragment ("File x, line 3 done")
-    _resolve_pid(tally, record)
+    record.pid = tally.workers.pid_or_sole_pending(record.stream, record.host, record.pid)
     worker = tally.workers.latest(record.stream, record.pid)
     if worker is not None and worker.awaiting_error:
         worker.awaiting_error = False

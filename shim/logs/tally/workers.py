@@ -143,5 +143,16 @@ class Workers:
                 found = worker
         return found
 
+    def pid_or_sole_pending(self, stream: str, host: str | None, pid: int | None) -> int | None:
+        """``pid`` when the line names one, else the `sole_pending` worker's (None when there is not exactly one).
+
+        Old servers' init() and traceback lines, and old images' gunicorn lines, name no pid: the readers of both
+        give such a line to the worker whose start is under way, so they ask here, and decide alike.
+        """
+        if pid is not None:
+            return pid
+        worker = self.sole_pending(stream, host)
+        return worker.pid if worker is not None else None
+
     def as_list(self) -> list[dict[str, Any]]:
         return [worker.as_dict() for worker in self.entries.values()]
