@@ -53,6 +53,52 @@ def test_relative_path_is_explained(model_dir: Path, tmp_path: Path, monkeypatch
     assert f"{model_dir}/model/model.pkl" in found.text
 
 
+def test_the_folder_above_the_model_is_neither_searched_nor_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # AZUREML_MODEL_DIR=/tmp/md: the folder it sits in holds other people's files, one with the model's file name.
+    model_dir = tmp_path / "md"
+    (model_dir / "model").mkdir(parents=True)
+    (model_dir / "model" / "model.pkl").write_bytes(pickle.dumps([1]))
+    (tmp_path / "other-project").mkdir()
+    (tmp_path / "other-project" / "model.pkl").write_bytes(b"not this model")
+    (tmp_path / "notes.txt").write_text("unrelated", encoding="utf-8")
+    monkeypatch.setenv("AZUREML_MODEL_DIR", str(model_dir))
+    monkeypatch.delenv("AML_APP_ROOT", raising=False)
+
+    up = diagnose(lambda: Path(os.environ["AZUREML_MODEL_DIR"], "..", "model.pkl").read_bytes())
+    assert up.kind == "file_not_found_nearby"
+    assert up.facts["same_name_at"] == [f"{model_dir}/model/model.pkl"]
+    assert up.text.endswith(f"use {model_dir}/model/model.pkl")
+
+    joined = diagnose(lambda: Path(os.environ["AZUREML_MODEL_DIR"] + "model.pkl").read_bytes())  # no separator
+    assert joined.text == (
+        f"{tmp_path}/mdmodel.pkl does not exist; it is outside AZUREML_MODEL_DIR ({model_dir}), which holds model/"
+    )
+    assert "nearest_existing_folder" not in joined.facts
+    for found in (up, joined):
+        assert "other-project" not in found.text and "notes.txt" not in found.text
+
+
+def test_the_models_own_folders_above_azureml_model_dir_are_searched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # azureml-models/<name>/<version>: the parents are the model's layout, so a path one folder off is found there.
+    models = tmp_path / "azureml-models" / "credit"
+    (models / "2").mkdir(parents=True)
+    (models / "2" / "model.onnx").write_bytes(b"onnx")
+    (models / "3" / "model").mkdir(parents=True)
+    (tmp_path / "notes.txt").write_text("unrelated", encoding="utf-8")
+    monkeypatch.setenv("AZUREML_MODEL_DIR", str(models / "3"))
+    monkeypatch.delenv("AML_APP_ROOT", raising=False)
+
+    found = diagnose(lambda: (models / "model.onnx").read_bytes())  # the version folder left out
+    assert found.facts["same_name_at"] == [f"{models}/2/model.onnx"]
+    missing = diagnose(lambda: (models / "model.pkl").read_bytes())
+    assert f"the nearest existing folder is {models}, which holds 2/, 3/" in missing.text
+    assert "notes.txt" not in found.text + missing.text
+
+
 def test_a_folder_opened_as_a_file(model_dir: Path) -> None:
     found = diagnose(lambda: (model_dir / "model").read_bytes())
     assert found.kind == "is_a_folder"

@@ -31,8 +31,8 @@ from typing import Any
 from ..stream.processors import is_user_file
 from . import failed_file, known_failures, version_warnings
 from .lfs import is_git_lfs_pointer, lfs_pointer_size, size_in_words
-from .paths import ModelPathError, near_misses, resolve
-from .probe import display
+from .paths import MODELS_FOLDER, ModelPathError, near_misses, resolve
+from .probe import display, looks_like_models_root, within
 
 #: Bounds of the searches for a file of the same name.
 SEARCH_ENTRIES = 20_000
@@ -226,6 +226,47 @@ def _existing_ancestor(path: str) -> str | None:
     return None
 
 
+def _above_the_model(folder: str, model_dir: str | None) -> bool:
+    """Whether ``folder`` lies above AZUREML_MODEL_DIR and outside the model's own folders (`_model_tree`).
+
+    A path one folder off inside the model's tree is the usual mistake (a registered folder's name left out, or
+    the version folder); its parents beyond that are whatever the mount sits in (``/tmp``, a home folder), whose
+    files have nothing to do with the model and must be neither searched nor named. The file system's root is
+    not counted: nothing under it is listed, and it tells that none of a path's folders exists.
+    """
+    if not model_dir or folder == os.path.dirname(folder):
+        return False
+    model = os.path.abspath(model_dir)
+    return within(model, folder) and model != folder and not within(folder, _model_tree(model))
+
+
+def _model_tree(model_dir: str) -> str:
+    """The top of the model's own folders: AZUREML_MODEL_DIR, or up to two folders above it while the folder above
+    is part of the model layout (``<name>`` over ``<name>/<version>``, then ``azureml-models``)."""
+    top = model_dir
+    for _ in range(2):
+        parent = os.path.dirname(top)
+        if parent == top or not _holds_only_models(parent):
+            break
+        top = parent
+    return top
+
+
+def _holds_only_models(folder: str) -> bool:
+    """``azureml-models`` by its name; else a model's version folders only, or models' folders only."""
+    if os.path.basename(folder) == MODELS_FOLDER:
+        return True
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return False
+    if not entries or len(entries) > 200:
+        return False
+    if all(entry.isdigit() and os.path.isdir(os.path.join(folder, entry)) for entry in entries):
+        return True
+    return looks_like_models_root(folder, entries)
+
+
 def _relation(missing: str, found: str) -> str:
     """How far a found file is from the path that was asked for, in words."""
     want = os.path.dirname(os.path.abspath(missing)).split(os.sep)
@@ -247,11 +288,32 @@ def _relation(missing: str, found: str) -> str:
 
 
 def _missing_file(error: OSError) -> Diagnosis:
+    """A file the code opened is missing (or is no file): where the same name is, or what is there instead."""
     asked = os.fsdecode(error.filename)
     absolute = os.path.abspath(asked)
     facts: dict[str, Any] = {"path": display(asked), "absolute": display(absolute), "errno": error.errno}
     model_dir = _model_dir()
     facts["azureml_model_dir"] = model_dir
+    other = _not_missing(error, asked, facts)
+    if other is not None:
+        return other
+    parts = [f"{display(absolute)} does not exist"]
+    if not os.path.isabs(asked):
+        parts.append(
+            f"{display(asked)} is relative, so it was looked up in the working directory ({os.getcwd()}), "
+            "which is not the script's folder in a container; build it from AZUREML_MODEL_DIR or __file__"
+        )
+    ancestor = _existing_ancestor(absolute)
+    found = _same_name(absolute, _search_roots(ancestor, model_dir))
+    if found:
+        parts.extend(_found_elsewhere(absolute, found, model_dir, facts))
+    else:
+        parts.extend(_what_is_there(absolute, ancestor, model_dir, facts))
+    return Diagnosis("file_not_found_nearby" if found else "file_not_found", "; ".join(parts), facts)
+
+
+def _not_missing(error: OSError, asked: str, facts: dict[str, Any]) -> Diagnosis | None:
+    """The OSErrors whose path is there but is not what the code expected: a folder, unreadable, a file."""
     if isinstance(error, IsADirectoryError) or (os.path.isdir(asked) and not isinstance(error, FileNotFoundError)):
         return Diagnosis(
             "is_a_folder",
@@ -276,60 +338,76 @@ def _missing_file(error: OSError) -> Diagnosis:
             "still being written, or of another format than the code expects",
             facts,
         )
-    parts = []
-    if not os.path.isabs(asked):
-        parts.append(
-            f"{display(asked)} is relative, so it was looked up in the working directory ({os.getcwd()}), "
-            "which is not the script's folder in a container; build it from AZUREML_MODEL_DIR or __file__"
-        )
-    parts.insert(0, f"{display(absolute)} does not exist")
-    base = os.path.basename(absolute)
+    return None
+
+
+def _search_roots(ancestor: str | None, model_dir: str | None) -> list[str]:
+    """Where a file of the same name may be: the model folder, the missing path's nearest existing folder (unless
+    it is the whole file system or above the model's own folders), and the app's folder."""
     roots = []
-    ancestor = _existing_ancestor(absolute)
     if model_dir and os.path.isdir(model_dir):
         roots.append(model_dir)
-    if ancestor and ancestor != os.path.dirname(ancestor):  # never search a whole file system from /
-        roots.append(ancestor)
+    if ancestor and ancestor != os.path.dirname(ancestor) and not _above_the_model(ancestor, model_dir):
+        roots.append(ancestor)  # never a whole file system from /, nor the unrelated folders around the model
     app_root = os.environ.get("AML_APP_ROOT")
     if app_root and os.path.isdir(app_root):
         roots.append(app_root)
+    return roots
+
+
+def _same_name(absolute: str, roots: list[str]) -> list[str]:
+    """Files named like the missing one under ``roots``, each once, the missing path itself aside."""
+    base = os.path.basename(absolute)
     found: list[str] = []
     for root in roots:
         for path in _find(root, lambda name: name == base):
             if path not in found and os.path.abspath(path) != absolute:
                 found.append(path)
-    in_model_dir = False
-    if found:
-        nearest = sorted(found, key=lambda p: _distance(absolute, p))[:3]
-        facts["same_name_at"] = [display(p) for p in nearest]
-        where = "; ".join(f"{display(p)} ({_relation(absolute, p)})" for p in nearest)
-        inside = os.path.abspath(model_dir) + os.sep if model_dir else None
-        in_model_dir = inside is not None and any(os.path.abspath(p).startswith(inside) for p in nearest)
-        parts.append(f"the same file name exists at {where}" + (f" ({V2_NOTE})" if in_model_dir else ""))
-        parts.append(f"use {display(nearest[0])}")
-    else:
-        if ancestor:
-            facts["nearest_existing_folder"] = display(ancestor)
-            try:
-                siblings = os.listdir(ancestor)
-            except OSError:
-                siblings = []
-            wanted = os.path.relpath(absolute, ancestor).split(os.sep)[0]
-            misses = _near(wanted, siblings)
-            if misses:
-                facts["near_misses"] = misses
-                parts.append(f"did you mean {' or '.join(repr(m) for m in misses)} in {display(ancestor)}?")
-            if ancestor == os.path.dirname(ancestor):
-                parts.append("none of its folders exists")
-            else:
-                parts.append(f"the nearest existing folder is {display(ancestor)}, which holds {_listing(ancestor)}")
-        if model_dir is None:
-            parts.append(f"AZUREML_MODEL_DIR is not set: {UNSET_FIX}")
-        elif not os.path.isdir(model_dir):
-            parts.append(f"AZUREML_MODEL_DIR ({model_dir}) does not exist: check --model-dir or the deployment's model")
-        elif ancestor != model_dir:
-            parts.append(f"AZUREML_MODEL_DIR ({model_dir}) holds {_listing(model_dir)}")
-    return Diagnosis("file_not_found_nearby" if found else "file_not_found", "; ".join(parts), facts)
+    return found
+
+
+def _found_elsewhere(absolute: str, found: list[str], model_dir: str | None, facts: dict[str, Any]) -> list[str]:
+    """The nearest files of the same name, how far each is from the path asked for, and the one to use."""
+    nearest = sorted(found, key=lambda p: _distance(absolute, p))[:3]
+    facts["same_name_at"] = [display(p) for p in nearest]
+    where = "; ".join(f"{display(p)} ({_relation(absolute, p)})" for p in nearest)
+    inside = os.path.abspath(model_dir) + os.sep if model_dir else None
+    in_model_dir = inside is not None and any(os.path.abspath(p).startswith(inside) for p in nearest)
+    return [
+        f"the same file name exists at {where}" + (f" ({V2_NOTE})" if in_model_dir else ""),
+        f"use {display(nearest[0])}",
+    ]
+
+
+def _what_is_there(absolute: str, ancestor: str | None, model_dir: str | None, facts: dict[str, Any]) -> list[str]:
+    """No file of that name anywhere near: the nearest existing folder, names close to the missing one, and
+    what AZUREML_MODEL_DIR holds."""
+    parts = []
+    above = ancestor is not None and _above_the_model(ancestor, model_dir)
+    if ancestor and not above:
+        facts["nearest_existing_folder"] = display(ancestor)
+        try:
+            siblings = os.listdir(ancestor)
+        except OSError:
+            siblings = []
+        wanted = os.path.relpath(absolute, ancestor).split(os.sep)[0]
+        misses = _near(wanted, siblings)
+        if misses:
+            facts["near_misses"] = misses
+            parts.append(f"did you mean {' or '.join(repr(m) for m in misses)} in {display(ancestor)}?")
+        if ancestor == os.path.dirname(ancestor):
+            parts.append("none of its folders exists")
+        else:
+            parts.append(f"the nearest existing folder is {display(ancestor)}, which holds {_listing(ancestor)}")
+    if model_dir is None:
+        parts.append(f"AZUREML_MODEL_DIR is not set: {UNSET_FIX}")
+    elif not os.path.isdir(model_dir):
+        parts.append(f"AZUREML_MODEL_DIR ({model_dir}) does not exist: check --model-dir or the deployment's model")
+    elif not within(absolute, os.path.abspath(model_dir)) and above:
+        parts.append(f"it is outside AZUREML_MODEL_DIR ({model_dir}), which holds {_listing(model_dir)}")
+    elif ancestor != model_dir:
+        parts.append(f"AZUREML_MODEL_DIR ({model_dir}) holds {_listing(model_dir)}")
+    return parts
 
 
 def _distance(asked: str, found: str) -> tuple[int, str]:
@@ -653,8 +731,8 @@ def _mlflow_layout(error: BaseException) -> Diagnosis:
         roots.append(model_dir)
     elif local and asked is not None:
         ancestor = asked if os.path.isdir(asked) else _existing_ancestor(asked)
-        if ancestor and ancestor != os.path.dirname(ancestor):  # never search a whole file system from /
-            roots.append(ancestor)
+        if ancestor and ancestor != os.path.dirname(ancestor) and not _above_the_model(ancestor, model_dir):
+            roots.append(ancestor)  # never a whole file system from /, nor the folders around a missing model
     found: list[str] = []
     for root in roots:
         found.extend(p for p in _find(root, lambda name: name == "MLmodel", limit=3) if p not in found)

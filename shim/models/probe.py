@@ -17,6 +17,7 @@ import os
 import stat
 from collections import deque
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
 
@@ -101,12 +102,13 @@ def _layout(model_dir: str | None, facts: dict[str, Any]) -> str:
         # azmlinfsrv's own rule: a last component of digits is one model's version folder
         # (v2 managed endpoints: azureml-models/<name>/<version>).
         return "single_model_version"
-    if os.path.basename(os.path.normpath(model_dir)) == MODELS_FOLDER or _looks_like_models_root(model_dir, entries):
+    if os.path.basename(os.path.normpath(model_dir)) == MODELS_FOLDER or looks_like_models_root(model_dir, entries):
         return "multi_model_root"
     return "v2_folder"
 
 
-def _looks_like_models_root(model_dir: str, entries: list[str]) -> bool:
+def looks_like_models_root(model_dir: str, entries: list[str]) -> bool:
+    """Whether a folder is laid out as ``azureml-models`` is, whatever its name: model folders of version folders."""
     for entry in entries[:50]:
         try:
             versions = os.listdir(os.path.join(model_dir, entry))
@@ -122,6 +124,28 @@ def _scandir(path: str) -> Iterator[os.DirEntry[str]]:
         yield from it
 
 
+@dataclass(slots=True)
+class _Walk:
+    """What a walk has found so far and its bounds: one object, so that each of its steps is a function of its own."""
+
+    max_entries: int
+    max_depth: int
+    max_listed: int
+    max_seconds: float
+    deadline: float
+    listing: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    files: int = 0
+    dirs: int = 0
+    links: int = 0
+    total: int = 0
+    seen: int = 0
+    depth_limited: bool = False
+    cut: dict[str, Any] | None = None
+    visited: set[str] = field(default_factory=set)
+    queue: deque[tuple[str, str, int]] = field(default_factory=deque)
+
+
 def walk(
     root: str,
     *,
@@ -135,96 +159,108 @@ def walk(
     Symlinked folders are followed once (their real path is remembered), so a loop is reported, not walked.
     """
     started = perf_counter()
-    deadline = started + max_seconds
-    listing: list[dict[str, Any]] = []
-    problems: list[str] = []
-    files = dirs = links = total = seen = 0
-    depth_limited = False
-    cut: dict[str, Any] | None = None
-    visited: set[str] = {os.path.realpath(root)}
-    queue: deque[tuple[str, str, int]] = deque([(root, "", 1)])
-    while queue and cut is None:
-        folder, rel_folder, depth = queue.popleft()
-        try:
-            entries = _scandir(folder)
-            for entry in entries:
-                seen += 1
-                if seen > max_entries:
-                    cut = {"reason": "entries", "limit": max_entries}
-                    break
-                if seen % 64 == 0 and perf_counter() > deadline:
-                    cut = {"reason": "time", "limit_ms": round(max_seconds * 1000, 1)}
-                    break
-                rel = f"{rel_folder}{entry.name}"
-                if not _is_utf8(entry.name):
-                    problems.append(f"non-UTF-8 file name: {display(rel)} (open it with os.fsencode / bytes paths)")
-                item: dict[str, Any] = {"path": display(rel)}
-                try:
-                    is_link = entry.is_symlink()
-                    if is_link:
-                        links += 1
-                        item["link"] = display(os.readlink(entry.path))
-                    if entry.is_dir():
-                        dirs += 1
-                        item["type"] = "dir"
-                        real = os.path.realpath(entry.path) if is_link else entry.path
-                        if is_link and _within(os.path.realpath(folder), real):
-                            problems.append(f"symlink loop: {display(rel)} -> {item['link']} (not followed)")
-                        elif is_link and real in visited:
-                            item["not_walked"] = "walked already (another path to the same folder)"
-                        elif depth >= max_depth:
-                            depth_limited = True
-                            item["not_walked"] = "depth"
-                        else:
-                            visited.add(os.path.realpath(entry.path))
-                            queue.append((entry.path, rel + "/", depth + 1))
-                    elif entry.is_file():
-                        files += 1
-                        item["type"] = "file"
-                        size = entry.stat().st_size
-                        item["bytes"] = size
-                        total += size
-                    elif is_link:
-                        item["type"] = "broken_link"
-                        if _points_to_itself(entry.path):
-                            problems.append(f"symlink loop: {display(rel)} -> {item['link']}")
-                        else:
-                            problems.append(f"broken symlink: {display(rel)} -> {item['link']}")
-                    else:
-                        item["type"] = "other"
-                except OSError as error:
-                    if error.errno == errno.ELOOP:
-                        item["type"] = "symlink_loop"
-                        problems.append(f"symlink loop: {display(rel)} -> {item.get('link', '?')}")
-                    else:
-                        item["type"] = "unreadable"
-                        problems.append(f"{display(rel)}: {error.strerror}")
-                if len(listing) < max_listed:
-                    listing.append(item)
-        except OSError as error:
-            problems.append(f"cannot list {display(rel_folder.rstrip('/') or '.')}: {error.strerror}")
+    state = _Walk(max_entries, max_depth, max_listed, max_seconds, started + max_seconds)
+    state.visited.add(os.path.realpath(root))
+    state.queue.append((root, "", 1))
+    while state.queue and state.cut is None:
+        _walk_folder(state, *state.queue.popleft())
+    return _walk_result(state, started)
+
+
+def _walk_folder(state: _Walk, folder: str, rel_folder: str, depth: int) -> None:
+    """One folder's entries, until a bound is reached; a folder that cannot be listed is a problem, not an error."""
+    try:
+        for entry in _scandir(folder):
+            state.seen += 1
+            if state.seen > state.max_entries:
+                state.cut = {"reason": "entries", "limit": state.max_entries}
+                break
+            if state.seen % 64 == 0 and perf_counter() > state.deadline:
+                state.cut = {"reason": "time", "limit_ms": round(state.max_seconds * 1000, 1)}
+                break
+            item = _walk_entry(state, entry, folder, f"{rel_folder}{entry.name}", depth)
+            if len(state.listing) < state.max_listed:
+                state.listing.append(item)
+    except OSError as error:
+        state.problems.append(f"cannot list {display(rel_folder.rstrip('/') or '.')}: {error.strerror}")
+
+
+def _walk_entry(state: _Walk, entry: os.DirEntry[str], folder: str, rel: str, depth: int) -> dict[str, Any]:
+    """One entry, counted and listed as what it is; what cannot be read about it becomes a problem."""
+    if not _is_utf8(entry.name):
+        state.problems.append(f"non-UTF-8 file name: {display(rel)} (open it with os.fsencode / bytes paths)")
+    item: dict[str, Any] = {"path": display(rel)}
+    try:
+        is_link = entry.is_symlink()
+        if is_link:
+            state.links += 1
+            item["link"] = display(os.readlink(entry.path))
+        if entry.is_dir():
+            _walk_dir(state, entry, folder, rel, depth, item)
+        elif entry.is_file():
+            state.files += 1
+            item["type"] = "file"
+            size = entry.stat().st_size
+            item["bytes"] = size
+            state.total += size
+        elif is_link:
+            item["type"] = "broken_link"
+            what = "symlink loop" if _points_to_itself(entry.path) else "broken symlink"
+            state.problems.append(f"{what}: {display(rel)} -> {item['link']}")
+        else:
+            item["type"] = "other"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            item["type"] = "symlink_loop"
+            state.problems.append(f"symlink loop: {display(rel)} -> {item.get('link', '?')}")
+        else:
+            item["type"] = "unreadable"
+            state.problems.append(f"{display(rel)}: {error.strerror}")
+    return item
+
+
+def _walk_dir(state: _Walk, entry: os.DirEntry[str], folder: str, rel: str, depth: int, item: dict[str, Any]) -> None:
+    """A folder: queued to be walked, unless it is a symlink loop, a folder walked already, or too deep."""
+    state.dirs += 1
+    item["type"] = "dir"
+    is_link = "link" in item  # set by `_walk_entry` for every symlink it could read
+    real = os.path.realpath(entry.path) if is_link else entry.path
+    if is_link and within(os.path.realpath(folder), real):
+        state.problems.append(f"symlink loop: {display(rel)} -> {item['link']} (not followed)")
+    elif is_link and real in state.visited:
+        item["not_walked"] = "walked already (another path to the same folder)"
+    elif depth >= state.max_depth:
+        state.depth_limited = True
+        item["not_walked"] = "depth"
+    else:
+        state.visited.add(os.path.realpath(entry.path))
+        state.queue.append((entry.path, rel + "/", depth + 1))
+
+
+def _walk_result(state: _Walk, started: float) -> dict[str, Any]:
+    """The walk's report; where it was cut, its counts cover only the part walked, and it says so."""
     result: dict[str, Any] = {
-        "files": files,
-        "dirs": dirs,
-        "symlinks": links,
-        "total_bytes": total,
-        "entries_seen": min(seen, max_entries),
-        "listing": listing,
-        "listed": len(listing),
-        "complete": cut is None and not depth_limited,
+        "files": state.files,
+        "dirs": state.dirs,
+        "symlinks": state.links,
+        "total_bytes": state.total,
+        "entries_seen": min(state.seen, state.max_entries),
+        "listing": state.listing,
+        "listed": len(state.listing),
+        "complete": state.cut is None and not state.depth_limited,
         "duration_ms": round((perf_counter() - started) * 1000, 3),
     }
-    if cut is not None:
-        result["cut"] = cut
+    if state.cut is not None:
+        result["cut"] = state.cut
         result["note"] = "counts and total_bytes cover only the part walked"
-    elif depth_limited:
-        result["cut"] = {"reason": "depth", "limit": max_depth}
-    if problems:
-        result["problems"] = problems[:20]
+    elif state.depth_limited:
+        result["cut"] = {"reason": "depth", "limit": state.max_depth}
+    if state.problems:
+        result["problems"] = state.problems[:20]
     return result
 
 
-def _within(path: str, ancestor: str) -> bool:
+def within(path: str, ancestor: str) -> bool:
     """Whether ``path`` is ``ancestor`` or lies below it: a symlink to an ancestor is a loop."""
     return path == ancestor or path.startswith(ancestor.rstrip(os.sep) + os.sep)
 
