@@ -18,7 +18,7 @@ from typing import Any
 
 from shim.logs.summary import Summary, read_file
 
-TARGET_JSON_LPS = 400_000
+from . import targets
 
 _TRACEBACK = (
     "Traceback (most recent call last):\n"
@@ -272,7 +272,11 @@ def _lines_per_second(path: Path, rounds: int) -> tuple[float, list[float], dict
 def measure(rounds: int = 5, lines: int = 400_000) -> dict[str, Any]:
     """Median lines/s of `read_file` on each kind of log, with what the summary found (as a check)."""
     with tempfile.TemporaryDirectory(prefix="score-shim-logs-bench-") as folder:
-        out: dict[str, Any] = {"lines": lines, "rounds": rounds}
+        out: dict[str, Any] = {
+            "lines": lines,
+            "rounds": rounds,
+            "target_json_lines_per_s": targets.LOGS_JSON_LINES_PER_S,
+        }
         for kind, writer in (("json", write_json_log), ("text", write_text_log), ("field", write_field_log)):
             path = Path(folder) / f"{kind}.log"
             written = writer(path, lines)
