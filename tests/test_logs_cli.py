@@ -30,6 +30,7 @@ class Captured:
     shim: Path  # plain.py wrapped: good-1 and good-2 answer 200, bad-1 raises ValueError
     bare: Path  # plain.py through the bare server: one good, one failing request, text format
     bare_init: Path  # init_fails.py through the bare server: init() raises, the server exits 3
+    console: Path  # plain.py wrapped, in the console format (a terminal's copy): good-1 answers 200, bad-1 raises
 
 
 def _stopped(path: Path, process: Any) -> Path:
@@ -51,7 +52,12 @@ def captured(scripts: Path, log_dir: Path) -> Iterator[Captured]:
     bare_log = server.log_path
     with running_server(scripts / "init_fails.py", log_dir, shim=False, expect_healthy=False) as server:
         bare_init = _stopped(server.log_path, server.process)
-    yield Captured(shim_log, bare_log, bare_init)
+    env = {"SCORE_SHIM_LOG_FORMAT": "console"}
+    with running_server(scripts / "plain.py", log_dir, env=env) as server, server.client() as client:
+        for request_id, body in (("good-1", '{"x": [1]}'), ("bad-1", '{"fail": "bad"}')):
+            client.post("/score", content=body, headers={**JSON_HEADERS, "x-request-id": request_id})
+        assert wait_for(lambda: 'HTTP/1.1" 500' in server.log_text())  # bad-1's access line: the last one
+    yield Captured(shim_log, bare_log, bare_init, server.log_path)
 
 
 def run(*args: str, stdin: str | bytes | None = None) -> Result:
@@ -169,6 +175,26 @@ def test_two_replicas_in_two_files_and_in_one_kubectl_prefix_stream(captured: Ca
     assert any('"shim.run.failed"' in line for line in story)
 
 
+def test_a_copy_of_the_console_format_is_read_as_the_json_it_was(captured: Captured, scripts: Path) -> None:
+    """What `serve` prints on a terminal (colours and all), saved to a file: read as unknown text it said
+    "Failures: none"."""
+    assert "\x1b[" in captured.console.read_text()  # forced console format: coloured, as on a terminal
+    data = summary("logs", str(captured.console))
+    assert data["console_lines"] > 10 and data["json_lines"] == 0
+    assert data["init"] == {"ok": 1}
+    assert data["requests"]["by_status"] == {"200": 1, "500": 1}
+    (failed,) = data["failures"]
+    assert failed["type"] == "ValueError" and failed["request_ids"] == ["bad-1"]
+    assert failed["place"] == f"{scripts / 'plain.py'}:22" and failed["message"] == "asked to fail: bad"
+    assert failed["count"] == 1  # the traceback drawn under the line is not a second failure
+    text = run("logs", str(captured.console)).stdout
+    assert "in the console format" in text and "Failures: none" not in text
+
+    story = run("logs", str(captured.console), "--request-id", "bad-1")
+    assert story.exit_code == 0, story.output
+    assert "shim.run.failed" in story.stdout and "good-1" not in story.stdout
+
+
 def test_follow_prints_matching_lines_as_they_are_appended(captured: Captured, tmp_path: Path) -> None:
     log = tmp_path / "live.log"
     lines = captured.shim.read_text().splitlines(keepends=True)
@@ -200,8 +226,8 @@ def test_follow_prints_matching_lines_as_they_are_appended(captured: Captured, t
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, stderr
-    events = [json.loads(line) for line in followed]  # only what was appended after the first line
-    assert "".join(followed).strip() and not stdout.strip()  # all of it printed as it came, nothing held back
+    # Only what was appended after the first line: printed as it came (the failure before Ctrl-C), then the rest.
+    events = [json.loads(line) for line in [*followed, *stdout.splitlines()]]
     assert events and all(event["request_id"] == "bad-1" for event in events)
     assert any(event["event"] == "shim.run.failed" for event in events)
     assert "Traceback" not in stderr

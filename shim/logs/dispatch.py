@@ -12,6 +12,7 @@ from functools import partial
 from .fast_path import read_shim_fast
 from .meaning.messages import on_json_item, on_text_record
 from .meaning.platform import on_platform_text
+from .readers.console import is_block_line, parse_console_line
 from .readers.joined import GUNICORN_MARK, SECOND_TIME_RE, split_joined
 from .readers.shim_json import parse_json_line, read_json_object
 from .record import Record
@@ -27,6 +28,7 @@ class LineReader:
         self.tally = tally
         self.source = tally.add_source("-")  # the input the lines come from
         self.text = TextReader(tally, self.read_json, self._finisher())
+        self.console_block = False  # lines indented under a console line (its traceback) belong to it
 
     def _finisher(self) -> Callable[[Record], None]:
         """What takes a text record once complete."""
@@ -36,13 +38,31 @@ class LineReader:
         """One line, without its line ending."""
         source = self.source
         source.lines += 1
+        if self.console_block:
+            if is_block_line(line):
+                return  # a traceback drawn under a console line: its type, message and place are on the line
+            self.console_block = False
         if line.startswith('{"timestamp": "') and read_shim_fast(line, source, self.tally, self.text):
             return
         if line[:1] == "{" and self.read_json(line, source.name):
             return
+        if (line[10:11] == "T" or line[:1] == "\x1b") and self.read_console(line, source.name):
+            return
         if (line[:1] == "{" or SECOND_TIME_RE.search(line, 20) or GUNICORN_MARK in line) and self._read_joined(line):
             return  # several records on one line: a paste whose line breaks were lost
         self.text.read(line, source)
+
+    def read_console(self, line: str, stream: str) -> bool:
+        """A line of the shim's console format, read as the JSON line it was rendered from; False if not one."""
+        obj = parse_console_line(line)
+        if obj is None:
+            return False
+        if self.text.open:
+            self.text.close(stream)
+        self.tally.console_lines += 1
+        self.console_block = True
+        on_json_item(self.tally, read_json_object(obj, stream, self.source))
+        return True
 
     def _read_joined(self, line: str) -> bool:
         """The records of a joined line, each read as the line it was (the line is counted once); False if one."""
@@ -108,7 +128,9 @@ class RequestLineReader(LineReader):
             return
         source = self.source
         source.lines += 1
-        obj = parse_json_line(line) if line[:1] == "{" else None
+        console = line[:1] != "{"
+        obj = parse_console_line(line) if console else parse_json_line(line)
+        self.console_block = console and obj is not None
         if obj is None:
             self.matching.add_text(source.name, line, self.text.read(line, source))
             return
@@ -116,7 +138,10 @@ class RequestLineReader(LineReader):
         if item.request_id is not None and "request_id" not in obj:  # an old server's, nested in its message
             obj = {**obj, "request_id": item.request_id}
         self.matching.add_json(source.name, obj, line)
-        self.tally.json_lines += 1  # counted as in `read_json`, but the text record open on the stream stays open
+        if console:
+            self.tally.console_lines += 1
+        else:  # counted as in `read_json`, but the text record open on the stream stays open
+            self.tally.json_lines += 1
         on_json_item(self.tally, item)
 
     def _finish(self, record: Record) -> None:

@@ -300,7 +300,10 @@ def _explained(result: dict[str, Any], echo: Echo) -> None:
 def render_summary(result: dict[str, Any], echo: Echo) -> None:
     """The summary, most telling first: the platform's failures explained, init, requests, failures, workers."""
     sources = result["sources"]
-    head = f"{_n(result['lines'])} lines ({_n(result['json_lines'])} JSON) from "
+    kinds = f"{_n(result['json_lines'])} JSON"
+    if result.get("console_lines"):
+        kinds += f", {_n(result['console_lines'])} in the console format"
+    head = f"{_n(result['lines'])} lines ({kinds}) from "
     head += sources[0]["name"] if len(sources) == 1 else f"{len(sources)} inputs"
     if result["first_timestamp"]:
         head += f", {result['first_timestamp']} .. {result['last_timestamp']}"

@@ -21,6 +21,7 @@ class Tally:
     def __init__(self) -> None:
         self.sources: list[Source] = []
         self.json_lines = 0
+        self.console_lines = 0  # the shim's console format (a terminal's copy), read back as JSON lines
         self.text_lines = 0
         self.text_records = 0
         self.timeline = Timeline()
@@ -43,8 +44,9 @@ class Tally:
         workers = self.workers.as_list()
         return {
             "lines": sum(source.lines for source in self.sources),
-            "records": self.json_lines + self.text_records,
+            "records": self.json_lines + self.console_lines + self.text_records,
             "json_lines": self.json_lines,
+            "console_lines": self.console_lines,
             "text_lines": self.text_lines,
             "sources": [{"name": s.name, "lines": s.lines} for s in self.sources],
             "first_timestamp": self.timeline.first_timestamp(),
