@@ -286,3 +286,29 @@ def test_help_documents_the_exit_codes_with_an_example() -> None:
     assert "Example" in result.stdout and "score-shim check score.py" in result.stdout
     for code in ("0  init() and run() work", "3  the script cannot be loaded", "4  run() fails"):
         assert code in result.stdout
+
+
+def test_a_model_folder_above_its_version_names_the_folder_to_pass(tmp_path: Path) -> None:
+    """The script is right (AZUREML_MODEL_DIR/model/prices.pkl); the folder given is one above the version."""
+    version = tmp_path / "azureml-models" / "price" / "1"
+    (version / "model").mkdir(parents=True)
+    (version / "model" / "prices.pkl").write_bytes(pickle.dumps({"apple": 1}))
+    script = tmp_path / "score.py"
+    script.write_text(
+        "import os, pickle\n"
+        "def init():\n"
+        "    global model\n"
+        "    with open(os.path.join(os.environ['AZUREML_MODEL_DIR'], 'model', 'prices.pkl'), 'rb') as f:\n"
+        "        model = pickle.load(f)\n"
+        "def run(raw_data):\n    return len(model)\n",
+        encoding="utf-8",
+    )
+    data, done = report(str(script), "--model-dir", str(version.parent), cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    diagnosis = data["init"]["diagnosis"]
+    assert diagnosis["facts"]["model_dir_to_pass"] == str(version)
+    assert diagnosis["text"].endswith(f"pass --model-dir {version}")
+    assert "use " + str(version / "model" / "prices.pkl") not in diagnosis["text"]  # not a hard-coded path
+
+    fixed = check(str(script), "--model-dir", diagnosis["facts"]["model_dir_to_pass"], cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr  # the advice, followed, works

@@ -371,12 +371,43 @@ def _found_elsewhere(absolute: str, found: list[str], model_dir: str | None, fac
     nearest = sorted(found, key=lambda p: _distance(absolute, p))[:3]
     facts["same_name_at"] = [display(p) for p in nearest]
     where = "; ".join(f"{display(p)} ({_relation(absolute, p)})" for p in nearest)
+    version_dir = _version_dir_to_pass(absolute, nearest[0], model_dir)
+    if version_dir is not None:  # the path is right; AZUREML_MODEL_DIR is the model's folder, not its version's
+        facts["model_dir_to_pass"] = display(version_dir)
+        return [
+            f"the same file name exists at {where}",
+            f"your path is right from the version folder {display(version_dir)}: AZUREML_MODEL_DIR is the "
+            f"model's folder one above it, where Azure ML sets it to the version folder; pass --model-dir "
+            f"{display(version_dir)}",
+        ]
     inside = os.path.abspath(model_dir) + os.sep if model_dir else None
     in_model_dir = inside is not None and any(os.path.abspath(p).startswith(inside) for p in nearest)
     return [
         f"the same file name exists at {where}" + (f" ({V2_NOTE})" if in_model_dir else ""),
         f"use {display(nearest[0])}",
     ]
+
+
+def _version_dir_to_pass(absolute: str, found: str, model_dir: str | None) -> str | None:
+    """The version folder under AZUREML_MODEL_DIR from which the script's own path is right, if there is one.
+
+    ``--model-dir azureml-models/price`` for ``azureml-models/price/1``: the script joins ``model/prices.pkl``
+    to AZUREML_MODEL_DIR, which Azure ML sets to the version folder; the file is at ``price/1/model/prices.pkl``.
+    The fix is the folder passed, not the script (and never a hard-coded absolute path).
+    """
+    if not model_dir:
+        return None
+    root = os.path.abspath(model_dir)
+    if not within(absolute, root):
+        return None
+    asked = os.path.relpath(absolute, root)
+    tail = os.sep + asked
+    if not found.endswith(tail):
+        return None
+    version_dir = found[: -len(tail)]
+    if os.path.dirname(version_dir) != root or not os.path.basename(version_dir).isdigit():
+        return None
+    return version_dir
 
 
 def _what_is_there(absolute: str, ancestor: str | None, model_dir: str | None, facts: dict[str, Any]) -> list[str]:
