@@ -302,7 +302,7 @@ def logs(
     \b
     Examples:
       az ml online-deployment get-logs -e my-endpoint -n blue --lines 5000 | score-shim logs
-      kubectl logs -l app=my-model --prefix | score-shim logs
+      kubectl logs -l app=my-model --prefix --tail=-1 | score-shim logs
       score-shim logs replica-1.log replica-2.log --request-id 3f9c2a
       score-shim logs app.log --request-id 3f9c2a --raw | jq .event
       score-shim logs app.log --json | jq '.failures'

@@ -300,8 +300,9 @@ def probe_models(environ: Mapping[str, str] | None = None, **bounds: Any) -> dic
         models: dict[str, Any] = {}
         if layout == "unset":
             problems.append(
-                "AZUREML_MODEL_DIR is not set: os.environ['AZUREML_MODEL_DIR'] will fail; pass the model folder "
-                "(score-shim check / serve --model-dir, azmlinfsrv --model_dir), or check the deployment's model"
+                "AZUREML_MODEL_DIR is not set: fine for a script without a model; if yours loads one, pass the "
+                "model folder (score-shim check / serve --model-dir, azmlinfsrv --model_dir), or check the "
+                "deployment's model"
             )
         elif layout == "missing":
             problems.append(f"AZUREML_MODEL_DIR ({model_dir}) does not exist")
