@@ -155,7 +155,7 @@ def _observed_load(sizing: dict[str, Any]) -> str | None:
     count = sizing["scoring_requests"]
     if not count:
         return None
-    text = f"  observed: {_n(count)} scoring requests"
+    text = f"  observed: {_n(count)} scoring request{'' if count == 1 else 's'}"
     if sizing["rate_per_s"] is not None:
         text += f" over {_amount(sizing['span_s'])} s ({_amount(sizing['rate_per_s'])} requests/s)"
     text += f", {_amount(sizing['seconds_per_request'])} s per request"
