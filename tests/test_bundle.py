@@ -110,7 +110,7 @@ def test_writes_the_runtime_its_dependencies_and_the_entry(tmp_path: Path) -> No
     # The runtime parts of the shim, file for file, and nothing of the terminal's code.
     runtime = {"__init__.py", "_version.py", "settings.py"}
     for part in ("stream", "models", "runtime"):
-        runtime |= {p.relative_to(SHIM_SOURCE).as_posix() for p in (SHIM_SOURCE / part).glob("*.py")}
+        runtime |= {p.relative_to(SHIM_SOURCE).as_posix() for p in (SHIM_SOURCE / part).rglob("*.py")}
     assert {f.removeprefix("shim/") for f in files if f.startswith("shim/") and f.endswith(".py")} == runtime
     assert not [f for f in files if f.startswith(("shim/cli", "shim/logs", "shim/deploy", "click"))]
     assert "shim/__main__.py" not in files
