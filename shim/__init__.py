@@ -6,22 +6,43 @@ Public API::
 
     init = wrap_init(init)
     run = wrap_run(run)
+
+``get_model_path`` and its exceptions are imported on first use (PEP 562, a module ``__getattr__``): the model
+paths need ``dataclasses`` and ``typing``, and ``import shim``, which the drop-in entry runs too, stays light in
+a fresh interpreter without them (issue 17). Type checkers see them as ordinary imports.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from ._version import __version__
-from .models.paths import ModelNotFoundException, ModelPathError, WebserviceException, get_model_path
 from .runtime import wrap
 from .runtime.setup import ensure_started
 from .settings import ConfigError, Settings
 from .stream.configure import JSONFormatter, configure_logging, get_logger
 
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the lazy names as type checkers see them; `typing` is not imported at run time
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from .models.paths import ModelNotFoundException, ModelPathError, WebserviceException, get_model_path
+
+    F = TypeVar("F", bound=Callable[..., Any])
+
+#: The public names of shim.models.paths, imported when one is first read.
+_MODEL_PATHS = ("ModelNotFoundException", "ModelPathError", "WebserviceException", "get_model_path")
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODEL_PATHS:
+        raise AttributeError(f"module 'shim' has no attribute {name!r}")
+    from .models import paths
+
+    value = getattr(paths, name)
+    globals()[name] = value  # read once: later reads are plain attribute reads
+    return value
 
 
 def wrap_init(init: F) -> F:
@@ -30,11 +51,12 @@ def wrap_init(init: F) -> F:
     Starts the shim's logging on first use, as the drop-in entry does, and the debug port when
     ``SCORE_SHIM_DEBUG_PORT`` asks for one (before ``init()`` runs).
     """
-    from .runtime import debugger  # here, not at the top: `import shim` stays light (benchmarks: import time)
-
     settings = ensure_started()
-    code = getattr(init, "__code__", None)
-    debugger.start(settings, remote_root=os.path.dirname(code.co_filename) if code is not None else None)
+    if settings.debug_port is not None:  # debugger.start does nothing without a port: not imported then
+        from .runtime import debugger
+
+        code = getattr(init, "__code__", None)
+        debugger.start(settings, remote_root=os.path.dirname(code.co_filename) if code is not None else None)
     return wrap.wrap_init(init)
 
 

@@ -8,9 +8,11 @@ for.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import overload
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Mapping
+    from typing import Any
 
 PREFIX = "SCORE_SHIM_"
 
@@ -24,6 +26,8 @@ DEBUG_MODES = ("listen", "connect")
 #: How long SCORE_SHIM_WAIT_FOR_DEBUGGER waits for VS Code before init() goes on without it.
 DEBUG_WAIT_TIMEOUT_DEFAULT = 300.0
 DEBUG_WAIT_TIMEOUT_MAX = 86400.0
+#: fold: a successful request's two server access lines are told by its shim.run.ok; keep: they are written too.
+ACCESS_LINES_MODES = ("fold", "keep")
 #: Hold mode: the least time between two retries of init() by one worker (SCORE_SHIM_RETRY_INIT_INTERVAL).
 RETRY_INIT_INTERVAL_DEFAULT = 10.0
 _TRUE = ("1", "true", "yes", "on")
@@ -39,9 +43,13 @@ class ConfigError(ValueError):
     explains_itself = True
 
 
-@dataclass(frozen=True)
 class Settings:
-    """What the shim was asked to do, as parsed from the environment."""
+    """What the shim was asked to do, as parsed from the environment: read-only, compared by value.
+
+    The fields are the annotated class attributes below, with their defaults. A plain class rather than a frozen
+    ``@dataclass``, because ``dataclasses`` imports ``inspect`` (with ``ast``, ``dis`` and ``tokenize``, about 7 ms)
+    and this module is imported by every worker that starts (issue 17, a lighter start).
+    """
 
     entry_script: str | None = None
     debug: bool = False
@@ -52,6 +60,7 @@ class Settings:
     debug_wait_timeout: float = DEBUG_WAIT_TIMEOUT_DEFAULT
     log_format: str = "auto"
     log_level: str = "info"
+    access_lines: str = "fold"
     on_init_failure: str = "exit"
     #: Hold mode: may the retry header re-run init() outside debug mode (an operator's explicit choice).
     retry_init: bool = False
@@ -62,6 +71,32 @@ class Settings:
     memory_warn_percent: int = MEMORY_WARN_PERCENT_DEFAULT
     #: The memory the instance will have, when it is not this machine's (``check --deployment`` sets it).
     memory_limit_mb: int | None = None
+
+    def __init__(self, **values: Any) -> None:
+        unknown = [name for name in values if name not in _FIELDS]
+        if unknown:
+            raise TypeError(f"Settings has no field {unknown[0]!r}")
+        self.__dict__.update(values)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Settings are read-only: {name!r} cannot be set")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Settings are read-only: {name!r} cannot be deleted")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "Settings(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS) + ")"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,15 +112,20 @@ class Settings:
             debug_wait_timeout=_seconds(env, "DEBUG_WAIT_TIMEOUT", DEBUG_WAIT_TIMEOUT_DEFAULT),
             log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, "auto"),
             log_level=_choice(env, "LOG_LEVEL", LOG_LEVELS, "info"),
+            access_lines=_choice(env, "ACCESS_LINES", ACCESS_LINES_MODES, "fold"),
             on_init_failure=_choice(env, "ON_INIT_FAILURE", INIT_FAILURE_MODES, "exit"),
             retry_init=_flag(env, "RETRY_INIT"),
             retry_init_interval=_seconds(env, "RETRY_INIT_INTERVAL", RETRY_INIT_INTERVAL_DEFAULT),
-            slow_run_ms=_whole(env, "SLOW_RUN_MS", None, low=1, high=86_400_000),
+            slow_run_ms=_whole_or_none(env, "SLOW_RUN_MS", low=1, high=86_400_000),
             log_payloads=_flag(env, "LOG_PAYLOADS"),
             payload_max_chars=_whole(env, "PAYLOAD_MAX_CHARS", PAYLOAD_MAX_CHARS_DEFAULT, low=1, high=1_000_000),
             memory_warn_percent=_whole(env, "MEMORY_WARN_PERCENT", MEMORY_WARN_PERCENT_DEFAULT, low=1, high=100),
-            memory_limit_mb=_whole(env, "MEMORY_LIMIT_MB", None, low=1, high=100_000_000),
+            memory_limit_mb=_whole_or_none(env, "MEMORY_LIMIT_MB", low=1, high=100_000_000),
         )
+
+
+#: The fields, in their order: the class's annotations (strings, under ``from __future__ import annotations``).
+_FIELDS = tuple(Settings.__annotations__)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -135,14 +175,15 @@ def _seconds(env: Mapping[str, str], name: str, default: float, maximum: float =
     return value
 
 
-@overload
-def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int: ...
-@overload
-def _whole(env: Mapping[str, str], name: str, default: None, *, low: int, high: int) -> int | None: ...
-def _whole(env: Mapping[str, str], name: str, default: int | None, *, low: int, high: int) -> int | None:
+def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    value = _whole_or_none(env, name, low=low, high=high)
+    return default if value is None else value
+
+
+def _whole_or_none(env: Mapping[str, str], name: str, *, low: int, high: int) -> int | None:
     raw = env.get(PREFIX + name, "")
     if not raw.strip():
-        return default
+        return None
     try:
         value = int(raw.strip())
     except ValueError:

@@ -55,9 +55,27 @@ def test_values_are_parsed() -> None:
         ("SCORE_SHIM_DEBUG_WAIT_TIMEOUT", "nan", "a number of seconds above 0"),
         ("SCORE_SHIM_LOG_FORMAT", "yaml", "SCORE_SHIM_LOG_FORMAT='yaml' is not accepted: use one of json, console"),
         ("SCORE_SHIM_LOG_LEVEL", "verbose", "use one of debug, info, warning, error, critical"),
+        ("SCORE_SHIM_ACCESS_LINES", "drop", "SCORE_SHIM_ACCESS_LINES='drop' is not accepted: use one of fold, keep"),
     ],
 )
 def test_bad_values_name_the_variable_and_the_accepted_values(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({name: value})
     assert message in str(caught.value)
+
+
+def test_access_lines_are_folded_unless_kept() -> None:
+    assert Settings.from_env({}).access_lines == "fold"
+    assert Settings.from_env({"SCORE_SHIM_ACCESS_LINES": " Keep "}).access_lines == "keep"
+
+
+def test_settings_are_read_only_values() -> None:
+    # A plain class now, not a frozen dataclass (issue 17: dataclasses imports inspect): the same behaviour.
+    settings = Settings(log_format="json")
+    assert settings == Settings(log_format="json") and hash(settings) == hash(Settings(log_format="json"))
+    assert settings != Settings() and settings.log_level == "info"
+    assert "log_format='json'" in repr(settings)
+    with pytest.raises(AttributeError, match="read-only"):
+        settings.debug = True
+    with pytest.raises(TypeError, match="no field 'log_fromat'"):
+        Settings(log_fromat="json")

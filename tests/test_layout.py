@@ -9,6 +9,7 @@ before it slows a worker down or pulls click into a container.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,33 @@ def test_importing_the_worker_code_loads_no_terminal_code() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+#: What a worker's start does without (issue 17, a lighter start): loaded where they are needed, if ever.
+HEAVY = (
+    "typing",  # annotations only (`TYPE_CHECKING`)
+    "dataclasses",  # and inspect, ast, dis, tokenize with it
+    "inspect",
+    "json",  # on the first line rendered
+    "datetime",
+    "sysconfig",  # on the first failure's frames
+    "asyncio",  # structlog's, on the first line logged
+    "structlog",
+    "shim.models.paths",  # when init() runs, or shim.get_model_path is read
+    "shim.runtime.debugger",  # when a debug port is asked for
+    "socket",
+)
+
+
+def test_the_drop_in_entry_and_import_shim_load_nothing_heavy(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\n\ndef run(raw_data):\n    return raw_data\n")
+    # A bare environment: a short secret-looking variable would make the start log a warning (and so load structlog).
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    env.update(SCORE_SHIM_ENTRY_SCRIPT=str(tmp_path / "score.py"), AML_APP_ROOT=str(tmp_path))
+    show = f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    for statement in ("import shim", "import score_wrappers.entry"):
+        code = f"import sys; {statement}; {show}"
+        loaded = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env, cwd=tmp_path
+        )
+        assert loaded.stdout.strip().splitlines()[-1] == "[]", statement

@@ -198,3 +198,66 @@ def test_huge_messages_are_cut_head_and_tail(stream: io.StringIO) -> None:
     message = event["error"]["message"]
     assert message.startswith("start ") and message.endswith(" end") and "characters cut" in message
     assert len(stream.getvalue()) < 40_000
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_log_event_writes_the_very_line_the_structlog_logger_writes(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The served request's line skips structlog's call layers (configure.log_event): the same bytes, whatever the
+    # format. The clock is stopped so that the two lines can be compared whole.
+    from shim.stream import configure, processors
+
+    monkeypatch.setattr(processors.time, "time", lambda: 1_700_000_000.25)
+    fields = {"duration_ms": 0.012, "input_bytes": 33, "http": {"method": "POST", "status": 200}, "odd": "é\n"}
+    written = []
+    for write in (
+        lambda: get_logger("shim").info("shim.run.ok", **fields),
+        lambda: configure.log_event("shim", "info", "shim.run.ok", dict(fields)),
+    ):
+        buffer = io.StringIO()
+        configure_logging(Settings(log_format=fmt, log_level="info"), stream=buffer)
+        write()
+        written.append(buffer.getvalue())
+    configure_logging(Settings(log_format="json"), stream=io.StringIO())
+    assert written[0] == written[1] and "shim.run.ok" in written[0]
+
+
+def test_log_event_below_the_level_writes_nothing() -> None:
+    from shim.stream import configure
+
+    buffer = io.StringIO()
+    configure_logging(Settings(log_format="json", log_level="warning"), stream=buffer)
+    try:
+        configure.log_event("shim", "info", "shim.run.ok", {"duration_ms": 1.0})
+        configure.log_event("shim", "warning", "shim.run.slow", {"elapsed_ms": 1.0})
+    finally:
+        configure_logging(Settings(log_format="json"), stream=io.StringIO())
+    assert [json.loads(line)["event"] for line in buffer.getvalue().splitlines()] == ["shim.run.slow"]
+
+
+def test_a_record_another_line_tells_is_skipped_before_the_handlers_lock(stream: io.StringIO) -> None:
+    from shim.stream import configure
+
+    handler = ShimHandler()
+    seen: list[str] = []
+
+    def skip(record: logging.LogRecord) -> bool:
+        seen.append(record.getMessage())
+        return record.getMessage() == "told elsewhere"
+
+    configure.add_record_filter(skip)
+    try:
+        handler.acquire()  # another thread holds the handler: a skipped record must not wait for it
+        try:
+            done = threading.Thread(target=handler.handle, args=(logging.makeLogRecord({"msg": "told elsewhere"}),))
+            done.start()
+            done.join(timeout=5)
+            assert not done.is_alive()
+        finally:
+            handler.release()
+        handler.handle(
+            logging.makeLogRecord({"name": "user.test", "msg": "kept", "levelno": logging.INFO, "levelname": "INFO"})
+        )
+    finally:
+        configure._record_filters.remove(skip)
+    assert seen == ["told elsewhere", "kept"]
+    assert [event["event"] for event in lines(stream)] == ["kept"]

@@ -17,20 +17,29 @@ server's ``Encountered Exception`` line (``routes.handle_score``) repeats that t
 ``UserScriptException`` wrapper. That line is skipped (`fold_servers_copy`), and ``shim.run.failed`` carries
 what it adds (``server_logged``: the wrapper). A timeout, a debug-mode echo, or any other server error
 line is not folded.
+
+``SCORE_SHIM_ACCESS_LINES=keep`` keeps the server's two access lines as they are (for tooling that parses them,
+and to compare the shim with the bare server at the same number of lines); ``shim.run.ok`` is written all the
+same, with its ``http`` object. The folding of a failure's traceback does not depend on it.
+
+This runs for every request: ``flask.g`` is read and written through its ``__dict__`` (`shim.stream.context`),
+the request's context is looked up once per hook, and the summary line goes through the stream's processors
+without structlog's call layers (`shim.stream.configure.log_event`).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 import threading
 from time import perf_counter
-from typing import Any
 
 from ..stream import configure, context
 
-log = configure.get_logger("shim")
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    import logging
+    from typing import Any
 
 _RUN_KEY = "_score_shim_run_ms"
 _FAILED_KEY = "_score_shim_run_failed"
@@ -40,6 +49,10 @@ SERVER_COPY = "Encountered Exception"
 SERVER_WRAPPER = "UserScriptException: Caught an unhandled exception from the user script"
 _SCORING_ENDPOINT = "handle_score"
 _PAYLOAD_KEY = "_score_shim_payload"
+#: logging.ERROR, without importing logging here.
+_ERROR = 40
+#: Set at start-up from SCORE_SHIM_ACCESS_LINES: fold (the default) or keep the server's two access lines.
+fold_access_lines = True
 _connected = False
 _lock = threading.Lock()
 #: Request ids whose gunicorn access line is folded into a shim.run.ok already written.
@@ -67,24 +80,19 @@ def connect() -> bool:
     return True
 
 
-def defer_run_ok(duration_ms: float, payload: str | None = None) -> bool:
-    """Keep a successful run's duration for the request's summary line.
+def defer_run_ok(state: context.State, duration_ms: float, payload: str | None = None) -> bool:
+    """Keep a successful run's duration for the summary line of the request (``state``: its context).
 
     False when there is no served request to summarise (``score-shim check``, tests, the level is above
     info): the caller then writes ``shim.run.ok`` at once.
     """
     if not _connected or not configure.enabled("info"):
         return False
-    state = context.current()
-    if state is None:
-        return False
-    try:
-        setattr(state[1], _RUN_KEY, duration_ms)
-        if payload is not None:
-            setattr(state[1], _PAYLOAD_KEY, payload)
-        return True
-    except Exception:
-        return False
+    g = state[1]
+    g[_RUN_KEY] = duration_ms
+    if payload is not None:
+        g[_PAYLOAD_KEY] = payload
+    return True
 
 
 def fold_servers_copy() -> dict[str, Any]:
@@ -96,7 +104,7 @@ def fold_servers_copy() -> dict[str, Any]:
     try:
         if state is None or not str(getattr(state[0], "endpoint", None) or "").endswith(_SCORING_ENDPOINT):
             return {}
-        setattr(state[1], _FAILED_KEY, True)
+        state[1][_FAILED_KEY] = True
     except Exception:
         return {}
     return {"server_logged": f"{SERVER_COPY}: {SERVER_WRAPPER} (that line, with the same traceback, is folded here)"}
@@ -159,55 +167,64 @@ def _on_request_finished(sender: Any, response: Any = None, **_: Any) -> None:
         state = context.current()
         if state is None:
             return
-        request, g = state
+        g = state[1]
         duration_ms = g.pop(_RUN_KEY, None)
         if duration_ms is None:
             return
-        status = int(response.status_code)
-        http: dict[str, Any] = {
-            "method": request.method,
-            "path": request.path,
-            "status": status,
-            "bytes": response.content_length,
-        }
-        started = g.get("starting_perf_counter")
-        if started is not None:
-            http["duration_ms"] = round((perf_counter() - started) * 1000, 3)
-        fields: dict[str, Any] = {
-            "duration_ms": duration_ms,
-            "input_bytes": context.input_bytes(request),
-            "http": http,
-        }
-        ids = context.current_ids()
-        if ids:
-            fields.update(ids)
-        payload = g.pop(_PAYLOAD_KEY, None)
-        if payload is not None:
-            fields["payload"] = payload
-        if status >= 500 and response.headers.get("x-ms-run-function-failed") == "False":
-            fields["diagnosis"] = (
-                "run() returned, but the server could not turn its result into a response: return "
-                "JSON-serialisable values (lists and dicts, not numpy arrays or custom objects); the "
-                "server's error line has the details."
-            )
+        fields = _summary(state, response, duration_ms)
         # Written once the response has gone out (when the WSGI server closes it), as gunicorn writes
         # its access line: the client does not wait for the log.
         response.call_on_close(functools.partial(_write_run_ok, fields))
-        request_id = g.get("request_id")
-        if status < 500 and request_id:
-            with _lock:
-                if len(_folded_access) >= _MAX_FOLDED:
-                    _folded_access.clear()
-                _folded_access[request_id] = _folded_access.get(request_id, 0) + 1
+        if fold_access_lines and fields["http"]["status"] < 500:
+            _expect_access_line(g.get("request_id"))
     except Exception as error:
         failures += 1
         configure.report_internal_error("_access", error)
 
 
+def _summary(state: context.State, response: Any, duration_ms: float) -> dict[str, Any]:
+    """The fields of a served request's ``shim.run.ok``: the run, the input's size, ``http``, the ids."""
+    request, g = state
+    status = int(response.status_code)
+    http: dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "status": status,
+        "bytes": response.content_length,
+    }
+    started = g.get("starting_perf_counter")
+    if started is not None:
+        http["duration_ms"] = round((perf_counter() - started) * 1000, 3)
+    fields: dict[str, Any] = {"duration_ms": duration_ms, "input_bytes": context.input_bytes(request), "http": http}
+    ids = context.current_ids(state)
+    if ids:
+        fields.update(ids)
+    payload = g.pop(_PAYLOAD_KEY, None)
+    if payload is not None:
+        fields["payload"] = payload
+    if status >= 500 and response.headers.get("x-ms-run-function-failed") == "False":
+        fields["diagnosis"] = (
+            "run() returned, but the server could not turn its result into a response: return "
+            "JSON-serialisable values (lists and dicts, not numpy arrays or custom objects); the "
+            "server's error line has the details."
+        )
+    return fields
+
+
+def _expect_access_line(request_id: str | None) -> None:
+    """gunicorn's access line of this request will come: note it, to be folded (`_folds_access_line`)."""
+    if not request_id:
+        return
+    with _lock:
+        if len(_folded_access) >= _MAX_FOLDED:
+            _folded_access.clear()
+        _folded_access[request_id] = _folded_access.get(request_id, 0) + 1
+
+
 def _write_run_ok(fields: dict[str, Any]) -> None:
     global failures
     try:
-        log.info("shim.run.ok", **fields)
+        configure.log_event("shim", "info", "shim.run.ok", fields)
     except Exception as error:
         failures += 1
         configure.report_internal_error("_access", error)
@@ -222,28 +239,37 @@ def _access_status(message: str) -> int | None:
 
 def _is_folded(record: logging.LogRecord) -> bool:
     """Whether the shim's handler skips ``record``, because a ``shim.run.ok`` line carries its facts."""
-    if record.name == "gunicorn.access":
-        request_id = configure.access_request_id(record.args)
-        if request_id is None:
-            return False
-        with _lock:
-            count = _folded_access.get(request_id)
-            if not count:
-                return False
-            if count == 1:
-                del _folded_access[request_id]
-            else:
-                _folded_access[request_id] = count - 1
-        return True
-    if record.name == "azmlinfsrv" and record.levelno >= logging.ERROR:
+    name = record.name
+    if name == "gunicorn.access":
+        return fold_access_lines and _folds_access_line(record)
+    if name != "azmlinfsrv":
+        return False
+    if record.levelno >= _ERROR:
         if record.funcName == _SCORING_ENDPOINT:
             return _is_servers_copy(record)
         if _init_copy_pending:
             return _is_servers_init_copy(record)
-    if record.name == "azmlinfsrv" and record.funcName == "_after_request":
+        return False
+    if record.funcName == "_after_request" and fold_access_lines:
         state = context.current()
         if state is None or state[1].get(_RUN_KEY) is None:
             return False
         status = _access_status(record.getMessage())
         return status is not None and status < 500
     return False
+
+
+def _folds_access_line(record: logging.LogRecord) -> bool:
+    """gunicorn's access line of a request whose ``shim.run.ok`` was prepared (`_expect_access_line`)."""
+    request_id = configure.access_request_id(record.args)
+    if request_id is None:
+        return False
+    with _lock:
+        count = _folded_access.get(request_id)
+        if not count:
+            return False
+        if count == 1:
+            del _folded_access[request_id]
+        else:
+            _folded_access[request_id] = count - 1
+    return True

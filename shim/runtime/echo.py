@@ -11,11 +11,13 @@ The server's scoring timeout (``TimeoutError``) and exceptions that are not ``Ex
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
 
 from ..stream import context, processors, redaction
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from typing import Any
 
 #: Set at start-up from SCORE_SHIM_DEBUG.
 enabled = False
@@ -39,6 +41,8 @@ def answer_for(error: BaseException) -> Any | None:
 
 def body_for(error: BaseException) -> str:
     """The JSON text of the debug answer, secrets masked."""
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     described = processors.describe_exception(error)
     message = described["message"]
     if len(message) > MAX_MESSAGE_CHARS:

@@ -9,14 +9,19 @@ calls ``init()``. Before it, the user's ``config.json`` and ``logging.json`` bes
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from time import perf_counter
-from typing import Any
 
-from . import debugger, events, hold, user_files, watchdog
+from . import events, hold, user_files, watchdog
 from .loader import ScriptLoadError, entry_points, import_script, resolve_entry_script
 from .setup import ensure_started
 from .wrap import wrap_init, wrap_run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Callable
+    from typing import Any
+
+    from ..settings import Settings
 
 _lock = threading.Lock()
 _loaded: tuple[Callable[..., Any], Callable[..., Any]] | None = None
@@ -49,7 +54,7 @@ def load_entry() -> tuple[Callable[..., Any], Callable[..., Any]]:
             raise
         watchdog.configure(settings.slow_run_ms, settings.memory_warn_percent)  # the scoring timeout in force
         # Before the script is imported, so that module-level code and init() can be stepped through too.
-        debugger.start(settings, remote_root=str(path.parent))
+        _start_debugger(settings, str(path.parent))
         started = perf_counter()
         try:
             module = import_script(path)
@@ -66,6 +71,16 @@ def load_entry() -> tuple[Callable[..., Any], Callable[..., Any]]:
             raise
         _loaded = (wrap_init(init), wrap_run(run))
         return _loaded
+
+
+def _start_debugger(settings: Settings, remote_root: str) -> None:
+    """The debug port, when one is asked for. `debugger` (sockets, the relay, the lock files) is imported only
+    then: ``debugger.start`` does nothing without a port, and a worker's start should not pay for it (issue 17)."""
+    if settings.debug_port is None:
+        return
+    from . import debugger
+
+    debugger.start(settings, remote_root=remote_root)
 
 
 def _held() -> tuple[Callable[..., Any], Callable[..., Any]]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
 from time import perf_counter
-from typing import Any, TypeVar
 
 from .._version import __version__
 from ..stream import context
@@ -20,12 +18,17 @@ from ..stream.configure import bridge_library_loggers, get_logger, report_intern
 from ..stream.console import register_view
 from . import access, memory, payload, serve_report
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., None])
+
 log = get_logger("shim")
 
 #: How many times the shim's own logging failed; exposed for tests and `score-shim check`.
 failures = 0
-
-F = TypeVar("F", bound=Callable[..., None])
 
 
 def _never_raises(fn: F) -> F:
@@ -134,16 +137,27 @@ register_view("shim.init.failed", _failure_view)
 register_view("shim.run.failed", _failure_view)
 
 
-@_never_raises
-def run_ok(started: float, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None) -> None:
-    duration_ms = _ms_since(started)
-    described = payload.describe(args, kwargs) if payload.enabled else None
-    # Inside a served request the line is written once the response is known, with its status.
-    if not access.defer_run_ok(duration_ms, described):
-        fields: dict[str, Any] = {"duration_ms": duration_ms, "input_bytes": context.input_bytes()}
-        if described is not None:
-            fields["payload"] = described
-        log.info("shim.run.ok", **fields)
+def run_ok(
+    started: float,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    request: context.State | None = None,
+) -> None:
+    """Inside a served request (``request``: its context, as the wrapper looked it up) the line is written once
+    the response is known, with its status (`access.defer_run_ok`); elsewhere at once. Never raises: guarded by
+    hand rather than by `_never_raises`, whose extra call would be paid by every request."""
+    global failures
+    try:
+        duration_ms = round((perf_counter() - started) * 1000, 3)
+        described = payload.describe(args, kwargs) if payload.enabled else None
+        if request is None or not access.defer_run_ok(request, duration_ms, described):
+            fields: dict[str, Any] = {"duration_ms": duration_ms, "input_bytes": context.input_bytes()}
+            if described is not None:
+                fields["payload"] = described
+            log.info("shim.run.ok", **fields)
+    except Exception as error:
+        failures += 1
+        report_internal_error("_events.run_ok", error)
 
 
 def _known_failure(error: BaseException) -> str | None:

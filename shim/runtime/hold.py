@@ -22,18 +22,20 @@ already analysed the placeholder ``run``; the answer says to fix the script and 
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import threading
-from collections.abc import Callable
 from time import monotonic, perf_counter
-from typing import Any
 
 from ..settings import RETRY_INIT_INTERVAL_DEFAULT
 from ..stream import context, processors, redaction
 from ..stream.configure import get_logger, report_internal_error
 from . import echo, events
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Callable
+    from typing import Any
 
 log = get_logger("shim")
 
@@ -200,6 +202,8 @@ def _note_ignored() -> None:
 
 def _with_refusal(body: str, refusal: dict[str, Any]) -> str:
     """The held answer's body, with why the retry was refused and when the next one is allowed."""
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     try:
         document = json.loads(body)
         document["retry_init"] = refusal
@@ -209,6 +213,8 @@ def _with_refusal(body: str, refusal: dict[str, Any]) -> str:
 
 
 def _body() -> str:
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     ids = context.current_ids() or {}
     body: dict[str, Any] = {
         "message": (

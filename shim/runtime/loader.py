@@ -13,7 +13,10 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from typing import Any
 
 ENV_ENTRY_SCRIPT = "SCORE_SHIM_ENTRY_SCRIPT"
 

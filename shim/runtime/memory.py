@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import resource
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
     from pathlib import Path
 
 # A string, and pathlib imported where it is used: pathlib loads urllib.parse and ipaddress, a few ms of

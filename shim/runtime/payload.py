@@ -7,9 +7,11 @@ leave its head in the line).
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..stream import redaction
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from typing import Any
 
 enabled = False
 max_chars = 1000

@@ -9,15 +9,19 @@ exited with code 3. Nothing is written without ``serve``: the variable is unset 
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from typing import Any
 
 ENV = "SCORE_SHIM_SERVE_REPORT"
 
 
 def note_init_failure(phase: str, error: dict[str, Any], diagnosis: object) -> None:
     """Write the failure for ``serve`` (atomically: a reader never sees half a file); never raises."""
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     path = os.environ.get(ENV)
     if not path:
         return
@@ -35,6 +39,8 @@ def note_init_failure(phase: str, error: dict[str, Any], diagnosis: object) -> N
 
 def read(path: str) -> dict[str, Any] | None:
     """What a worker wrote (``serve``'s side); None when nothing was, or it cannot be read."""
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     try:
         with open(path, encoding="utf-8") as source:
             report = json.load(source)

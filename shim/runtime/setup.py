@@ -58,6 +58,7 @@ def _apply(settings: Settings) -> None:
             ),
         )
     echo.enabled = settings.debug
+    access.fold_access_lines = settings.access_lines == "fold"
     hold.enabled = settings.on_init_failure == "hold"
     hold.retry_allowed = settings.debug or settings.retry_init
     hold.retry_interval_s = settings.retry_init_interval

@@ -23,15 +23,19 @@ folder of the user's score.py, which is where the bare server would have looked;
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ..stream.configure import SERVER_LOGGERS, ShimHandler, bridge_loggers, get_logger, install_stdlib_bridge
 from .loader import ScriptLoadError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Mapping
+    from typing import Any
+
+    Environ = Mapping[str, str]
 
 log = get_logger("shim")
 
@@ -44,8 +48,6 @@ SERVER_CONFIG_MODULE = "azureml_inference_server_http.server.config"
 #: The server's settings that it reads before the entry script is imported (server/entry.py 8): a
 #: ``config.json`` that only the entry finds cannot change them.
 READ_BEFORE_ENTRY = ("AZUREML_DEBUG_PORT",)
-
-Environ = Mapping[str, str]
 
 
 def shim_logging_file() -> Path | None:
@@ -114,6 +116,8 @@ def configured_scoring_timeout(script: Path | None = None, environ: Environ | No
         return from_env, "SCORING_TIMEOUT_MS"
     path = config_file(script, env)
     if path is not None:
+        import json  # here, when there is a file: json is not imported by a worker's start (issue 17)
+
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -263,6 +267,8 @@ def _named_loggers(config: Any) -> list[str]:
 
 
 def _read_logging_config(path: Path) -> dict[str, Any]:
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

@@ -18,13 +18,15 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import traceback
 from time import perf_counter, sleep
-from typing import Any
 
 from ..stream import context, processors
 from ..stream.configure import get_logger, report_internal_error
 from . import memory, user_files
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from typing import Any
 
 log = get_logger("shim")
 
@@ -33,8 +35,9 @@ MAX_REPORTS_PER_RUN = 5
 #: How often memory is sampled, in seconds.
 MEMORY_INTERVAL_S = 1.0
 
-# thread ident -> [started (perf_counter), the request's flask.g or None, reports so far]
+# thread ident -> [started (perf_counter), the request's flask.g (its attributes) or None, reports so far]
 _active: dict[int, list[Any]] = {}
+_get_ident = threading.get_ident
 
 threshold_s: float = 150.0
 memory_warn_fraction: float = 0.9
@@ -72,18 +75,20 @@ def configure(slow_run_ms: int | None, memory_warn_percent: int) -> None:
     )
 
 
-def run_started(started: float) -> None:
-    """Hot path: note the run of this thread (and its request, for the ids)."""
+def run_started(started: float) -> context.State | None:
+    """Hot path: note the run of this thread (and its request, for the ids); the request's context, for the
+    caller's own use (one lookup per run)."""
     state = context.current()
-    _active[threading.get_ident()] = [started, state[1] if state else None, 0]
+    _active[_get_ident()] = [started, state[1] if state else None, 0]
     if not _running:
         _start()
+    return state
 
 
 def run_finished() -> None:
     """Hot path: the run is over. If a shim.run.slow line is being written (maybe this run's), wait for it,
     so that it comes before the run's own line."""
-    _active.pop(threading.get_ident(), None)
+    _active.pop(_get_ident(), None)
     if _reporting:
         with _report_lock:
             pass
@@ -144,6 +149,8 @@ def _report_if_running(ident: int, run: list[Any], elapsed_s: float) -> None:
 
 
 def _stack_of(ident: int) -> tuple[list[dict[str, Any]], str]:
+    import traceback  # here: only a slow run needs it (import time)
+
     frame = sys._current_frames().get(ident)
     if frame is None:
         return [], ""

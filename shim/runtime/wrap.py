@@ -17,15 +17,19 @@ The server must not be able to tell a wrapped function from the original, and it
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
 from time import perf_counter
-from typing import Any, TypeVar
 
-from ..models import azureml_hook, version_warnings
 from . import echo, events, hold, watchdog
 
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 _WRAPPED_MARK = "__score_shim_wrapped__"
 
@@ -34,15 +38,15 @@ def wrap_init(init: F) -> F:
     """Wrap ``init()``: log ``shim.init.start``, then ``shim.init.ok`` or ``shim.init.failed``."""
     if getattr(init, _WRAPPED_MARK, False):
         return init
-    azureml_hook.install()  # logs the script's own azureml-core get_model_path calls; never imports it
 
     @functools.wraps(init)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        recording = _model_hooks()
         events.init_start(_entry_name(init))
         events.model_probe()
         started = perf_counter()
         try:
-            with version_warnings.recording():  # scikit-learn's version warnings, for the diagnosis
+            with recording:  # scikit-learn's version warnings, for the diagnosis
                 result = init(*args, **kwargs)
         except BaseException as error:
             events.init_failed(error, started, servers_copy=not hold.enabled)
@@ -54,6 +58,22 @@ def wrap_init(init: F) -> F:
 
     setattr(wrapper, _WRAPPED_MARK, True)
     return wrapper  # type: ignore[return-value]
+
+
+def _model_hooks() -> AbstractContextManager[Any]:
+    """Install the azureml-core hook (it logs the script's own ``get_model_path`` calls; it never imports
+    azureml-core), and return the recorder of scikit-learn's version warnings for ``init()``'s diagnosis.
+
+    ``shim.models`` is imported here, when ``init()`` runs, not when the script is loaded: the drop-in entry's
+    import stays light (issue 17), and the model probe loads it then anyway. Never raises into ``init()``.
+    """
+    try:
+        from ..models import azureml_hook, version_warnings
+
+        azureml_hook.install()
+        return version_warnings.recording()
+    except Exception:
+        return contextlib.nullcontext()
 
 
 def wrap_run(run: F) -> F:
@@ -68,7 +88,7 @@ def wrap_run(run: F) -> F:
             if answer is not None:
                 return answer
         started = perf_counter()
-        watchdog.run_started(started)
+        request = watchdog.run_started(started)  # the request's context, looked up once for the run's line too
         try:
             result = run(*args, **kwargs)
         except BaseException as error:
@@ -79,7 +99,7 @@ def wrap_run(run: F) -> F:
                 return answer
             raise
         watchdog.run_finished()
-        events.run_ok(started, args, kwargs)
+        events.run_ok(started, args, kwargs, request)
         return result
 
     setattr(wrapper, _WRAPPED_MARK, True)

@@ -11,12 +11,14 @@ no text in them can pass for a line of the log. JSON lines need none of this: ``
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
-from typing import Any
 
 from . import redaction, server_noise
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Callable
+    from typing import Any
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -66,6 +68,8 @@ def view_of(event_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     if isinstance(value, str):
         return value
     try:

@@ -16,7 +16,42 @@ from __future__ import annotations
 
 import re
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Callable, Iterator
+
 MASK = "[REDACTED]"
+
+
+class _Pattern:
+    """A regular expression compiled on its first use. Most text holds no hint of a credential and never meets
+    these; compiling them all when the module is imported cost every worker's start about 2.5 ms (issue 17)."""
+
+    __slots__ = ("_compiled", "_flags", "_source")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self._source = source
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def _get(self) -> re.Pattern[str]:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self._source, self._flags)
+        return compiled
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self._get().match(text, pos)
+
+    def sub(self, replacement: str | Callable[[re.Match[str]], str], text: str) -> str:
+        return self._get().sub(replacement, text)
+
+    def split(self, text: str) -> list[str]:
+        return self._get().split(text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self._get().finditer(text)
+
 
 #: The last word of a key that names a secret (``db_password``, ``access_token``, ``set-cookie``).
 _KEY_LAST_WORDS = frozenset(
@@ -34,9 +69,9 @@ _KEY_LAST_PAIRS = frozenset(
         ("access", "signature"),
     }
 )  # fmt: skip
-_CAMEL_1 = re.compile(r"([a-z0-9])([A-Z])")
-_CAMEL_2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_KEY_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL_1 = _Pattern(r"([a-z0-9])([A-Z])")
+_CAMEL_2 = _Pattern(r"([A-Z]+)([A-Z][a-z])")
+_KEY_SPLIT = _Pattern(r"[^a-z0-9]+")
 _key_cache: dict[str, bool] = {}
 _KEY_CACHE_SIZE = 4096
 
@@ -80,32 +115,32 @@ HINTS = (
 
 #: Every key that names a secret (see `secret_key`) holds one of these: only the words around them are read.
 _NAME_HINTS = ("pass", "pwd", "secret", "token", "key", "auth", "cookie", "credential", "sig")
-_NAME_HINT = re.compile("|".join(_NAME_HINTS), re.IGNORECASE)
+_NAME_HINT = _Pattern("|".join(_NAME_HINTS), re.IGNORECASE)
 #: At the start of a word: the name, a closing quote (maybe escaped), and a separator.
-_PAIR_AT = re.compile(r"""([A-Za-z_][\w.\-]{0,79})(\\{0,3}["'])?[ \t]*([:=]|,)[ \t]*""")
+_PAIR_AT = _Pattern(r"""([A-Za-z_][\w.\-]{0,79})(\\{0,3}["'])?[ \t]*([:=]|,)[ \t]*""")
 #: Values of names that mark a secret: quoted (to the closing quote), an earlier mask, a cookie header (to the
 #: end of the line), an authorization header (an optional scheme, kept, and one credential), else one token.
-_QUOTE_OPEN = re.compile(r"""\\{0,3}["']""")
-_LABEL = re.compile(r"\[REDACTED(?::[^\]\r\n]{0,200})?\]")
-_PLAIN_VALUE = re.compile(r"""[^\s"',;&}\]\\]+""")
-_AUTH_VALUE = re.compile(r"""([A-Za-z][\w\-]*[ \t]+)?([^\s"',;\\]+)""")
-_COOKIE_VALUE = re.compile(r"""[^\r\n"'\\]+""")
-_SCHEME_INSIDE = re.compile(r"([A-Za-z][\w\-]*[ \t]+)\S")
+_QUOTE_OPEN = _Pattern(r"""\\{0,3}["']""")
+_LABEL = _Pattern(r"\[REDACTED(?::[^\]\r\n]{0,200})?\]")
+_PLAIN_VALUE = _Pattern(r"""[^\s"',;&}\]\\]+""")
+_AUTH_VALUE = _Pattern(r"""([A-Za-z][\w\-]*[ \t]+)?([^\s"',;\\]+)""")
+_COOKIE_VALUE = _Pattern(r"""[^\r\n"'\\]+""")
+_SCHEME_INSIDE = _Pattern(r"([A-Za-z][\w\-]*[ \t]+)\S")
 
 #: Credentials after an HTTP auth scheme in free text (the scheme is kept). Basic/Digest/Negotiate/NTLM are
 #: also English words: their credential must hold a digit or one of ``+/=``.
-_SCHEME = re.compile(
+_SCHEME = _Pattern(
     r"(?i:\b((?:bearer|sharedkey(?:lite)?)[ \t]+))[A-Za-z0-9\-._~+/:]{8,}=*"
     r"|(?i:\b((?:basic|digest|negotiate|ntlm)[ \t]+))(?=[A-Za-z0-9\-._~:]*[0-9+/=])[A-Za-z0-9\-._~+/:]{8,}=*"
 )
 _SCHEME_HINTS = ("bearer", "sharedkey", "basic", "digest", "negotiate", "ntlm")
 #: JSON Web Tokens: three base64url parts, the first two starting with '{"' encoded.
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*")
+_JWT = _Pattern(r"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*")
 #: The password of a URL's userinfo: the last '@' before the host ends it.
-_USERINFO = re.compile(r"""(?i:\b[a-z][a-z0-9+.\-]{0,30}://[^\s:/@"'\\]*:)([^\s/"'\\]+)(?=@[^\s/@"'\\]*)""")
+_USERINFO = _Pattern(r"""(?i:\b[a-z][a-z0-9+.\-]{0,30}://[^\s:/@"'\\]*:)([^\s/"'\\]+)(?=@[^\s/@"'\\]*)""")
 #: PEM private keys, whole (to the end of the text when the END line was cut away); raw, escaped or URL-encoded.
 _SP = r"(?:[ +]|%20)"
-_PEM = re.compile(
+_PEM = _Pattern(
     rf"-----BEGIN{_SP}((?:[A-Z0-9]+{_SP}){{0,4}}PRIVATE{_SP}KEY(?:{_SP}[A-Z0-9]+){{0,2}})-----"
     r".*?(?:-----END(?:[ +]|%20)\1-----|\Z)",
     re.S,

@@ -35,16 +35,18 @@ partial write (a signal during a long write to a full pipe) left over.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 import sys
 import threading
 import time
 import weakref
-from typing import Any, TextIO
 
 from . import processors
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from typing import Any, TextIO
 
 try:
     import fcntl
@@ -54,6 +56,8 @@ except ImportError:  # Windows, where azmlinfsrv serves from one process
 
 def _notice(event: str, **fields: Any) -> str:
     """One of the writer's own warnings, with the head keys, pid and host that every line carries."""
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     try:
         event_dict = {
             "timestamp": processors.iso_timestamp(time.time()),
@@ -120,10 +124,12 @@ def _acquire(fd: int) -> bool:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
     try:
-        while view:
-            view = view[os.write(fd, view) :]
+        written = os.write(fd, data)
+        if written < len(data):  # a signal, or a pipe's reader that drains it in pieces: the rest, in order
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(fd, view) :]
     except OSError:
         raise
     except BaseException:

@@ -7,20 +7,21 @@ line must never break scoring, so each guards what it reads from the outside wor
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
-import sysconfig
 import time
-import traceback
-from datetime import datetime, timezone
-from types import TracebackType
-from typing import Any
 
-from . import context, redaction
+from . import context, fast_json, redaction
 
-EventDict = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    import json
+    from collections.abc import Callable
+    from types import TracebackType
+    from typing import Any
+
+    EventDict = dict[str, Any]
 
 #: Keys that lead every JSON line, in this order; the rest follow as they were bound.
 HEAD_KEYS = ("timestamp", "level", "event", "logger")
@@ -48,7 +49,8 @@ def iso_timestamp(seconds: float) -> str:
     whole = int(seconds)
     cached_second, prefix = _second_cache
     if whole != cached_second:
-        prefix = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        # time.gmtime, not datetime: the same text, without importing datetime (issue 17, import time).
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
         _second_cache = (whole, prefix)
     return f"{prefix}.{int((seconds - whole) * 1_000_000):06d}Z"
 
@@ -142,14 +144,21 @@ def masked_clip(text: str, limit: int) -> redaction.Masked:
 
 
 def _library_roots() -> tuple[str, ...]:
-    paths = sysconfig.get_paths()
-    roots = {paths.get(key, "") for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    # The shim's own frames: all of shim/, with the separator, so that a user's "shim_demo/" stays the user's.
-    roots.add(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ""))
-    return tuple(sorted(root for root in roots if root))
+    """Where Python's and the installed packages' files live, and the shim's; read on the first use (sysconfig
+    is not imported by a worker's start: issue 17, import time)."""
+    global _LIBRARY_ROOTS
+    if _LIBRARY_ROOTS is None:
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        roots = {paths.get(key, "") for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+        # The shim's own frames: all of shim/, with the separator, so that a user's "shim_demo/" stays the user's.
+        roots.add(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ""))
+        _LIBRARY_ROOTS = tuple(sorted(root for root in roots if root))
+    return _LIBRARY_ROOTS
 
 
-_LIBRARY_ROOTS = _library_roots()
+_LIBRARY_ROOTS: tuple[str, ...] | None = None
 
 
 #: Parts of a path that say a file is installed, not written by the user: any environment's packages (not
@@ -171,7 +180,7 @@ def is_user_file(filename: str) -> bool:
     ``<frozen ...>`` and ``<string>`` code, and any relative name (Python gives the user's files absolute
     names; Cython and generated code give relative ones). Other ``<...>`` names (a notebook cell) are.
     """
-    if not filename or filename.startswith(_LIBRARY_ROOTS):
+    if not filename or filename.startswith(_LIBRARY_ROOTS or _library_roots()):
         return False
     if filename.startswith("<"):
         return not filename.startswith(("<frozen ", "<string>"))
@@ -216,6 +225,8 @@ def describe_exception(exc: BaseException) -> dict[str, Any]:
     where = _where(exc.__traceback__)
     if where is not None:
         described["where"] = where
+    import traceback  # here: failures only (import time)
+
     try:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     except Exception:
@@ -249,16 +260,46 @@ def masked_repr(value: object) -> str:
 
 
 # One encoder for every line: json.dumps(default=...) would build a new one per call. NaN and infinities
-# are not JSON: they take the fallback, which writes them as strings.
-_encoder = json.JSONEncoder(default=masked_repr, allow_nan=False)
+# are not JSON: they take the fallback, which writes them as strings. Built on the first line rendered: json is
+# not imported by a worker's start (issue 17, import time).
+_encoders: tuple[json.JSONEncoder, Callable[[EventDict], str]] | None = None
+
+
+def _stdlib_encoders() -> tuple[json.JSONEncoder, Callable[[EventDict], str]]:
+    """The encoder, and `_line_encoder` for the lines themselves."""
+    global _encoders
+    if _encoders is None:
+        import json
+
+        encoder = json.JSONEncoder(default=masked_repr, allow_nan=False)
+        _encoders = (encoder, _line_encoder(json, encoder))
+    return _encoders
+
+
+def _line_encoder(module: Any, encoder: json.JSONEncoder) -> Callable[[EventDict], str]:
+    """``encoder.encode``, with the C encoder it builds on every call built once (what ``JSONEncoder.encode`` does
+    for a dict, the same bytes, without its Python-level set-up: issue 17). No ``markers``: a circular value
+    then ends in a RecursionError instead of a ValueError, and either sends the line to `_fallback_json`."""
+    make = getattr(module.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator (another interpreter)
+        return encoder.encode
+    encode = make(None, masked_repr, module.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, False)
+    return lambda value: "".join(encode(value, 0))
 
 
 def render_json(_: object, __: str, event_dict: EventDict) -> str:
-    """One JSON object, on one line, with the head keys first."""
+    """One JSON object, on one line, with the head keys first.
+
+    Through orjson where it is installed and writes the very same bytes (`shim.stream.fast_json`), else through
+    the standard library's encoder."""
     ordered = {key: event_dict.pop(key) for key in HEAD_KEYS if key in event_dict}
     ordered.update(event_dict)
+    line = fast_json.encode(ordered)
+    if line is not None:
+        return line
+    encode_line = (_encoders or _stdlib_encoders())[1]
     try:
-        return _encoder.encode(ordered)
+        return encode_line(ordered)
     except Exception:
         return _fallback_json(ordered)
 
@@ -266,15 +307,16 @@ def render_json(_: object, __: str, event_dict: EventDict) -> str:
 def _fallback_json(ordered: EventDict) -> str:
     """Circular structures, keys json rejects, NaN: still one valid JSON object, masked; only what could not
     be encoded is written as its (masked) repr."""
+    encoder = _stdlib_encoders()[0]
     try:
-        return _encoder.encode(_jsonable(ordered, set()))
+        return encoder.encode(_jsonable(ordered, set()))
     except Exception:
         pass
     try:
-        return _encoder.encode({_json_key(key): _json_scalar(value) for key, value in ordered.items()})
+        return encoder.encode({_json_key(key): _json_scalar(value) for key, value in ordered.items()})
     except Exception:
         head = {key: str(ordered[key]) for key in ("timestamp", "level") if key in ordered}
-        return json.dumps({**head, "event": "shim.log.unformattable", "logger": "shim"})
+        return encoder.encode({**head, "event": "shim.log.unformattable", "logger": "shim"})
 
 
 def _json_key(key: object) -> str:

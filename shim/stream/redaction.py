@@ -33,15 +33,15 @@ string with a hint of a secret runs the patterns.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import quote, quote_plus
 
 from .credentials import HINTS, MASK, mask_shapes, secret_key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from collections.abc import Mapping
+    from typing import Any
 
 __all__ = ["MASK", "MIN_SECRET_LENGTH", "Masked", "Redactor", "looks_secret", "mask", "mask_event", "redact", "reset"]
 
@@ -100,6 +100,8 @@ def _repr_forms(value: str) -> set[str]:
 
 
 def _url_forms(value: str) -> set[str]:
+    from urllib.parse import quote, quote_plus  # here: only for a secret's forms, at start-up (import time)
+
     try:
         forms = {quote(value, safe=""), quote(value), quote_plus(value)}
     except Exception:
@@ -108,6 +110,8 @@ def _url_forms(value: str) -> set[str]:
 
 
 def _base64_forms(value: str) -> set[str]:
+    import base64  # here: only for a secret's forms, at start-up (import time)
+
     try:
         raw = value.encode("utf-8", "surrogateescape")
     except Exception:
@@ -118,6 +122,8 @@ def _base64_forms(value: str) -> set[str]:
 
 def forms_of(value: str) -> set[str]:
     """Every way ``value`` can be written in a log: raw, repr, JSON, URL-encoded, base64."""
+    import json  # here, not at the top: json is not imported by a worker's start (issue 17, import time)
+
     forms = {value} | _repr_forms(value)
     for form in list(forms):
         forms.add(json.dumps(form)[1:-1])

@@ -14,7 +14,9 @@ Measured on azureml-inference-server-http 1.5.1:
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: `typing` is not imported by a worker's start (issue 17, import time)
+    from typing import Any
 
 MODEL_IDS = "Error while fetching model IDs"
 EXTRA_KEYS = "Found extra keys in the config file"
