@@ -46,6 +46,20 @@ def report(*args: str, cwd: Path) -> tuple[dict[str, Any], subprocess.CompletedP
     return data, done
 
 
+def rawhttp_script(tmp_path: Path, run: str) -> Path:
+    """A score.py whose ``@rawhttp`` run() is ``run`` (its ``def`` line and body), with AMLResponse imported."""
+    script = tmp_path / "score.py"
+    script.write_text(
+        "import json\n"
+        "from azureml.contrib.services.aml_request import rawhttp\n"
+        "from azureml.contrib.services.aml_response import AMLResponse\n"
+        "def init():\n    pass\n"
+        "@rawhttp\n" + run,
+        encoding="utf-8",
+    )
+    return script
+
+
 def in_process(*args: str) -> Result:
     return CliRunner().invoke(cli, ["check", *args], catch_exceptions=False)
 
@@ -90,14 +104,9 @@ def test_rawhttp_script_gets_a_flask_request(tmp_path: Path) -> None:
 
 
 def test_a_status_that_run_chooses_is_the_status_reported(tmp_path: Path) -> None:
-    script = tmp_path / "score.py"
-    script.write_text(
-        "from azureml.contrib.services.aml_request import rawhttp\n"
-        "from azureml.contrib.services.aml_response import AMLResponse\n"
-        "def init():\n    pass\n"
-        "@rawhttp\n"
+    script = rawhttp_script(
+        tmp_path,
         "def run(request):\n    return AMLResponse({'error': 'field x is missing'}, 422)\n",
-        encoding="utf-8",
     )
     done = check(str(script), "--input", "{}", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -106,18 +115,12 @@ def test_a_status_that_run_chooses_is_the_status_reported(tmp_path: Path) -> Non
 
 
 def test_a_binary_body_is_sent_as_it_is_with_its_content_type(tmp_path: Path) -> None:
-    script = tmp_path / "score.py"
-    script.write_text(
-        "import json\n"
-        "from azureml.contrib.services.aml_request import rawhttp\n"
-        "from azureml.contrib.services.aml_response import AMLResponse\n"
-        "def init():\n    pass\n"
-        "@rawhttp\n"
+    script = rawhttp_script(
+        tmp_path,
         "def run(request):\n"
         "    data = request.get_data()\n"
         "    seen = {'bytes': len(data), 'png': data[:4] == b'\\x89PNG', 'type': request.headers['Content-Type']}\n"
         "    return AMLResponse(seen, 200, json_str=True)\n",
-        encoding="utf-8",
     )
     image = tmp_path / "cat.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # not UTF-8, not JSON
@@ -128,19 +131,14 @@ def test_a_binary_body_is_sent_as_it_is_with_its_content_type(tmp_path: Path) ->
 
 
 def test_a_form_upload_reaches_request_files_and_form(tmp_path: Path) -> None:
-    script = tmp_path / "score.py"
-    script.write_text(
-        "from azureml.contrib.services.aml_request import rawhttp\n"
-        "from azureml.contrib.services.aml_response import AMLResponse\n"
-        "def init():\n    pass\n"
-        "@rawhttp\n"
+    script = rawhttp_script(
+        tmp_path,
         "def run(request):\n"
         "    upload = request.files['image']\n"
         "    data = upload.read()\n"
         "    seen = {'name': upload.filename, 'type': upload.mimetype, 'bytes': len(data),\n"
         "            'same': data == open(upload.filename, 'rb').read(), 'threshold': request.form['threshold']}\n"
         "    return AMLResponse(seen, 200, json_str=True)\n",
-        encoding="utf-8",
     )
     image = tmp_path / "cat.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4 + b"\r\n--")  # CRLF and dashes inside
