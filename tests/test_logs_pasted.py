@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests._logs import pasted
+from tests._logs import logs_json, pasted, write
 
 MODELS = "/var/azureml-app/azureml-models"
 
@@ -195,3 +195,21 @@ def test_a_traceback_pasted_from_a_web_page_and_ipythons_frame_lines(tmp_path: P
 def test_ruamel_is_installed_as_ruamel_yaml(tmp_path: Path) -> None:
     _, data = pasted(tmp_path, "ModuleNotFoundError: No module named 'ruamel'\n")
     assert "add ruamel.yaml to the environment's conda file" in only_failure(data)["diagnosis"]
+
+
+def test_numbers_too_big_for_a_float_are_no_latency_in_either_format(tmp_path: Path) -> None:
+    """1e999 (JSON) and 5,000 nines (the console format) parse to infinity: counted, never a crash."""
+    json_line = (
+        '{"timestamp": "2026-12-03T15:54:33.2Z", "level": "info", "event": "shim.run.ok", "logger": "shim", '
+        '"duration_ms": 1e999, "http": {"status": 200, "duration_ms": 1e999}, "pid": 1, "host": "h", '
+        '"request_id": "r1"}'
+    )
+    console_line = (
+        f"2026-12-03T15:54:34.2Z [info     ] shim.run.ok [shim] duration_ms={'9' * 5000} "
+        "http='{\"method\": \"POST\", \"path\": \"/score\", \"status\": 200, \"duration_ms\": 1e999}' "
+        "pid=1 host=h request_id=r2"
+    )
+    path = write(tmp_path, "huge.log", f"{json_line}\n{console_line}\n")
+    data = logs_json(path)  # exits 0 with no traceback
+    assert data["requests"]["by_status"] == {"200": 2}
+    assert data["latency_ms"] is None  # no latency to tell

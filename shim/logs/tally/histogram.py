@@ -39,6 +39,8 @@ class Histogram:
 
     def add(self, ms: float, count: int = 1) -> None:
         if ms > self.LOW_MS:
+            if ms == math.inf:  # a number too big for a float in a pasted line (1e999): no latency either
+                return
             index = int(_log(ms) * self._scale + self._offset)
             if index >= self.SIZE:
                 index = self.SIZE - 1
